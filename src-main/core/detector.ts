@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { initBackend, tf } from './backend.js';
+import { boxToSource } from './letterbox.js';
+import { decodeLetterboxed, type LetterboxedImage } from './images.js';
+import { decodeNanodet, type NanodetLevel } from './models/decode-nanodet.js';
+import { decodeYolo } from './models/decode-yolo.js';
+import type { ModelManifest } from './models/manifest.js';
+import type { ResolvedModel } from './models/registry.js';
+import { classwiseNms, type Candidate } from './nms.js';
+
+export type BBox = [x: number, y: number, width: number, height: number];
+
+export interface Detection {
+  category: string;
+  categoryId: number;
+  score: number;
+  /** [x, y, width, height] in upright pixels of the original picture. */
+  bbox: BBox;
+}
+
+export interface StageTimings {
+  decodeMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
+export interface ImageDetections {
+  file: string;
+  width: number;
+  height: number;
+  detections: Detection[];
+  timings: StageTimings;
+}
+
+export const DEFAULT_MIN_SCORE = 0.35;
+const MAX_DETECTIONS = 100;
+
+/** Loads a tfjs graph model from local files only: the weights never come from the network. */
+export async function loadGraphModel(dir: string, modelFile: string): Promise<tf.GraphModel> {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, modelFile), 'utf8'));
+  const groups: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] = json.weightsManifest;
+  const weightSpecs = groups.flatMap((g) => g.weights);
+  const buffers = groups.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+  const all = Buffer.concat(buffers);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return tf.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData, format: json.format, signature: json.signature }),
+  );
+}
+
+/** Which raw class feeds which reported category: the key to decoding only what is wanted. */
+function classToCategory(manifest: ModelManifest): Map<number, { id: number; name: string }> {
+  const byName = new Map(manifest.categories.map((c) => [c.name, c]));
+  const map = new Map<number, { id: number; name: string }>();
+  manifest.labels.forEach((label, index) => {
+    const name = manifest.labelToCategory ? manifest.labelToCategory[label] : label;
+    const category = name === undefined ? undefined : byName.get(name);
+    if (category) map.set(index, { id: category.id, name: category.name });
+  });
+  return map;
+}
+
+/** One loaded model with its decoding; one per worker thread. */
+export class Detector {
+  private readonly classMap: Map<number, { id: number; name: string }>;
+  private readonly wanted: Set<number>;
+
+  private constructor(
+    readonly model: ResolvedModel,
+    private readonly graph: tf.GraphModel,
+  ) {
+    this.classMap = classToCategory(model.manifest);
+    this.wanted = new Set(this.classMap.keys());
+  }
+
+  static async load(model: ResolvedModel): Promise<Detector> {
+    await initBackend();
+    const graph = await loadGraphModel(model.dir, model.manifest.modelFile);
+    const detector = new Detector(model, graph);
+    detector.warmUp();
+    return detector;
+  }
+
+  get inputWidth(): number {
+    return this.model.manifest.input.width;
+  }
+
+  get inputHeight(): number {
+    return this.model.manifest.input.height;
+  }
+
+  /** The first run compiles kernels; doing it at load keeps it out of the first photo's time. */
+  private warmUp(): void {
+    const { width, height, layout } = this.model.manifest.input;
+    const shape = layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
+    tf.tidy(() => {
+      const out = this.graph.execute(tf.zeros(shape));
+      (Array.isArray(out) ? out : [out]).forEach((t) => t.dataSync());
+    });
+  }
+
+  decode(file: string): Promise<LetterboxedImage> {
+    return decodeLetterboxed(file, this.inputWidth, this.inputHeight, this.model.manifest.input.padValue);
+  }
+
+  /** Normalises interleaved RGB bytes into the model's layout, channel order, mean and std. */
+  toInputTensor(image: LetterboxedImage): tf.Tensor {
+    const { width, height, layout, channels, mean, std } = this.model.manifest.input;
+    const plane = width * height;
+    const out = new Float32Array(plane * 3);
+    const order = channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+    const rgb = image.rgb;
+    for (let c = 0; c < 3; c++) {
+      const src = order[c];
+      const m = mean[c];
+      const inv = 1 / std[c];
+      if (layout === 'NCHW') {
+        const base = c * plane;
+        for (let i = 0; i < plane; i++) out[base + i] = (rgb[i * 3 + src] - m) * inv;
+      } else {
+        for (let i = 0; i < plane; i++) out[i * 3 + c] = (rgb[i * 3 + src] - m) * inv;
+      }
+    }
+    return tf.tensor(out, layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
+  }
+
+  /** Runs the graph and returns its outputs as plain arrays with their shapes, in output order. */
+  forward(input: tf.Tensor): { data: Float32Array; shape: number[] }[] {
+    const result = this.graph.execute(input);
+    const outputs = Array.isArray(result) ? result : [result];
+    try {
+      return outputs.map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape }));
+    } finally {
+      tf.dispose(outputs);
+    }
+  }
+
+  candidates(outputs: { data: Float32Array; shape: number[] }[], minScore: number): Candidate[] {
+    const { manifest } = this.model;
+    const numClasses = manifest.labels.length;
+    const out = manifest.output;
+    if (out.decoder === 'yolo') {
+      const o = outputs[0];
+      return decodeYolo(o.data, o.shape, out.variant, numClasses, minScore, this.wanted, this.inputWidth, this.inputHeight);
+    }
+    const levels: NanodetLevel[] = out.strides.map((stride) => {
+      const cols = Math.ceil(this.inputWidth / stride);
+      const rows = Math.ceil(this.inputHeight / stride);
+      const cells = cols * rows;
+      const scores = outputs.find((o) => o.shape[1] === cells && o.shape[2] === numClasses);
+      const distances = outputs.find((o) => o.shape[1] === cells && o.shape[2] === 4 * out.bins);
+      if (!scores || !distances) throw new Error(`model ${manifest.id}: no outputs for stride ${stride} ([1, ${cells}, ${numClasses}] and [1, ${cells}, ${4 * out.bins}])`);
+      return { stride, cols, rows, scores: scores.data, distances: distances.data };
+    });
+    return decodeNanodet(levels, numClasses, out.bins, minScore, this.wanted, this.inputWidth, this.inputHeight, out.scoreActivation === 'sigmoid');
+  }
+
+  /** Candidates to final detections: per-category NMS, then boxes mapped back to upright source pixels. */
+  finish(candidates: Candidate[], image: LetterboxedImage): Detection[] {
+    const iouThreshold = this.model.manifest.output.iouThreshold;
+    // Suppress per reported category: handbag, backpack and suitcase all become one `bag`.
+    const asCategories = candidates.map((c) => ({ ...c, classIndex: this.classMap.get(c.classIndex)!.id }));
+    const kept = classwiseNms(asCategories, iouThreshold, MAX_DETECTIONS);
+    const names = new Map(this.model.manifest.categories.map((c) => [c.id, c.name]));
+    return kept
+      .map((c) => {
+        const [x, y, w, h] = boxToSource(image.box, c.x1, c.y1, c.x2, c.y2);
+        return {
+          category: names.get(c.classIndex)!,
+          categoryId: c.classIndex,
+          score: round(c.score, 4),
+          bbox: [round(x, 2), round(y, 2), round(w, 2), round(h, 2)] as BBox,
+        };
+      })
+      .filter((d) => d.bbox[2] >= 1 && d.bbox[3] >= 1);
+  }
+
+  /** Detection on an already decoded picture; the caller decodes, so decoding can overlap inference. */
+  detectDecoded(file: string, image: LetterboxedImage, minScore: number, decodeMs = 0): ImageDetections {
+    const t0 = performance.now();
+    const input = this.toInputTensor(image);
+    const t1 = performance.now();
+    let outputs: { data: Float32Array; shape: number[] }[];
+    try {
+      outputs = this.forward(input);
+    } finally {
+      input.dispose();
+    }
+    const t2 = performance.now();
+    const detections = this.finish(this.candidates(outputs, minScore), image);
+    const t3 = performance.now();
+    return {
+      file,
+      width: image.width,
+      height: image.height,
+      detections,
+      timings: { decodeMs, preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
+    };
+  }
+
+  async detectFile(file: string, minScore = DEFAULT_MIN_SCORE): Promise<ImageDetections> {
+    const t0 = performance.now();
+    const image = await this.decode(file);
+    return this.detectDecoded(file, image, minScore, performance.now() - t0);
+  }
+
+  dispose(): void {
+    this.graph.dispose();
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+const categorySchema = z.object({
+  id: z.number().int().min(1),
+  name: z.string().min(1),
+  supercategory: z.string().default(''),
+});
+
+const nanodetOutput = z.object({
+  decoder: z.literal('nanodet'),
+  strides: z.array(z.number().int().positive()).min(1),
+  /** Distance bins per box side (reg_max + 1). */
+  bins: z.number().int().min(2),
+  /** 'none' where the graph already applies a sigmoid to the class scores. */
+  scoreActivation: z.enum(['none', 'sigmoid']).default('none'),
+  /** Graph output names by level and kind; when absent they are matched by shape. */
+  iouThreshold: z.number().min(0).max(1).default(0.6),
+});
+
+const yoloOutput = z.object({
+  decoder: z.literal('yolo'),
+  /** v5: [1, N, 5 + nc] with objectness; v8 and v11: [1, 4 + nc, N]. */
+  variant: z.enum(['v5', 'v8']),
+  iouThreshold: z.number().min(0).max(1).default(0.6),
+});
+
+export const manifestSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, dot, dash, underscore'),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  format: z.literal('tfjs-graph'),
+  /** The graph model's JSON file, relative to the model folder. */
+  modelFile: z.string().min(1),
+  input: z.object({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    layout: z.enum(['NCHW', 'NHWC']),
+    channels: z.enum(['RGB', 'BGR']),
+    mean: z.tuple([z.number(), z.number(), z.number()]),
+    std: z.tuple([z.number(), z.number(), z.number()]),
+    padValue: z.number().int().min(0).max(255).default(0),
+  }),
+  output: z.discriminatedUnion('decoder', [nanodetOutput, yoloOutput]),
+  /** The model's raw classes, in output order. */
+  labels: z.array(z.string()).min(1),
+  /** Raw class name to category name; when absent every label is its own category. */
+  labelToCategory: z.record(z.string(), z.string()).optional(),
+  /** The categories this model reports, as they appear in COCO exports. */
+  categories: z.array(categorySchema).min(1),
+  license: z.string().min(1),
+  source: z.object({
+    npm: z.string().optional(),
+    files: z.record(z.string(), z.string()).optional(),
+    url: z.string().optional(),
+    trainedBy: z.string().optional(),
+  }),
+  weights: z.array(z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+});
+
+export type ModelManifest = z.infer<typeof manifestSchema>;
+export type ModelCategory = z.infer<typeof categorySchema>;

