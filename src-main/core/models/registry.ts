@@ -16,8 +16,19 @@ export const DEFAULT_MODEL_IDS = ['fashion-ccp', 'coco-nanodet'];
 /** models/ of the repository, or FASHION_DETECT_MODELS (the packaged app points it at its resources). */
 export function modelsRoot(): string {
   if (process.env.FASHION_DETECT_MODELS) return path.resolve(process.env.FASHION_DETECT_MODELS);
-  // dist/main/core/models -> repository root
-  return path.resolve(__dirname, '../../../../models');
+  return path.join(packageRoot(), 'models');
+}
+
+/** The folder of fashion-detect's package.json, whether this runs from dist/ or from the TypeScript sources. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'fashion-detect') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the fashion-detect package above ${__dirname}`);
+    dir = parent;
+  }
 }
 
 export function readManifest(dir: string): ModelManifest {

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { boxToInput, boxToSource, letterboxFor } from '../../src-main/core/letterbox';
+import { decodeNanodet } from '../../src-main/core/models/decode-nanodet';
+import { classwiseNms, iou, type Candidate } from '../../src-main/core/nms';
+
+describe('letterbox', () => {
+  it('fits a portrait photo into a square input with padding right and bottom only', () => {
+    const box = letterboxFor(550, 832, 416, 416);
+    expect(box.scale).toBeCloseTo(416 / 832, 10);
+    expect([box.scaledWidth, box.scaledHeight]).toEqual([275, 416]);
+  });
+
+  it('maps boxes to the input and back to the same source pixels', () => {
+    for (const [w, h] of [[550, 832], [4000, 3000], [17, 1200], [416, 416]] as const) {
+      const box = letterboxFor(w, h, 416, 416);
+      const original = [w * 0.1, h * 0.2, w * 0.3, h * 0.5];
+      const [x1, y1, x2, y2] = boxToInput(box, original[0], original[1], original[2], original[3]);
+      expect(x2).toBeLessThanOrEqual(box.scaledWidth + 1e-9);
+      const back = boxToSource(box, x1, y1, x2, y2);
+      back.forEach((v, i) => expect(v).toBeCloseTo(original[i], 6));
+    }
+  });
+
+  it('clips boxes that reach into the padding to the picture', () => {
+    const box = letterboxFor(550, 832, 416, 416);
+    const [x, y, w, h] = boxToSource(box, 200, 300, 400, 430);
+    expect(x + w).toBeCloseTo(550, 6);
+    expect(y + h).toBeCloseTo(832, 6);
+    expect(x).toBeCloseTo(200 * (550 / 275), 6);
+  });
+});
+
+describe('non-maximum suppression', () => {
+  const c = (x1: number, y1: number, x2: number, y2: number, score: number, classIndex = 0): Candidate => ({ x1, y1, x2, y2, score, classIndex });
+
+  it('computes IoU', () => {
+    expect(iou(c(0, 0, 10, 10, 1), c(0, 0, 10, 10, 1))).toBe(1);
+    expect(iou(c(0, 0, 10, 10, 1), c(5, 0, 15, 10, 1))).toBeCloseTo(50 / 150, 10);
+    expect(iou(c(0, 0, 10, 10, 1), c(10, 0, 20, 10, 1))).toBe(0);
+  });
+
+  it('keeps the best of overlapping boxes of one class, and overlapping boxes of different classes', () => {
+    const kept = classwiseNms(
+      [c(0, 0, 10, 10, 0.5), c(1, 0, 11, 10, 0.9), c(0, 0, 10, 10, 0.7, 1), c(50, 50, 60, 60, 0.3)],
+      0.5,
+    );
+    expect(kept.map((k) => [k.score, k.classIndex])).toEqual([[0.9, 0], [0.7, 1], [0.3, 0]]);
+  });
+
+  it('keeps boxes at exactly the threshold and caps the count', () => {
+    // IoU of these two is exactly 1/3.
+    expect(classwiseNms([c(0, 0, 10, 10, 0.9), c(5, 0, 15, 10, 0.8)], 1 / 3)).toHaveLength(2);
+    const many = Array.from({ length: 20 }, (_, i) => c(i * 20, 0, i * 20 + 10, 10, 1 - i / 100));
+    expect(classwiseNms(many, 0.5, 7)).toHaveLength(7);
+  });
+});
+
+describe('NanoDet decoding', () => {
+  /** One level, one cell lit: distance logits peaked at chosen bins give a box we can compute by hand. */
+  it('decodes distances as the softmax expectation times the stride from the cell centre', () => {
+    const stride = 16;
+    const cols = 4;
+    const rows = 3;
+    const classes = 2;
+    const bins = 8;
+    const scores = new Float32Array(rows * cols * classes);
+    const distances = new Float32Array(rows * cols * 4 * bins);
+    const cell = 1 * cols + 2; // row 1, col 2: centre (40, 24)
+    scores[cell * classes + 1] = 0.8;
+    // left: one sharp bin 2; top: bins 1 and 3 equal (expectation 2); right: bin 0; bottom: bin 5.
+    const sharpBin = (side: number, bin: number) => (distances[cell * 4 * bins + side * bins + bin] = 50);
+    for (let b = 0; b < bins; b++) for (let s = 0; s < 4; s++) distances[cell * 4 * bins + s * bins + b] = -50;
+    sharpBin(0, 2);
+    sharpBin(1, 1);
+    sharpBin(1, 3);
+    sharpBin(2, 0);
+    sharpBin(3, 5);
+    const out = decodeNanodet([{ stride, cols, rows, scores, distances }], classes, bins, 0.5, new Set([0, 1]), 64, 48);
+    expect(out).toHaveLength(1);
+    const [d] = out;
+    expect(d.classIndex).toBe(1);
+    expect(d.score).toBeCloseTo(0.8, 6);
+    expect(d.x1).toBeCloseTo(40 - 2 * 16, 4);
+    expect(d.y1).toBe(0); // 24 - 2 * 16 = -8, clipped to the input
+    expect(d.x2).toBeCloseTo(40, 4);
+    expect(d.y2).toBeCloseTo(Math.min(48, 24 + 5 * 16), 4);
+  });
+
+  it('skips classes that are not wanted and cells below the score', () => {
+    const scores = new Float32Array([0.9, 0.1]);
+    const distances = new Float32Array(4 * 2);
+    expect(decodeNanodet([{ stride: 8, cols: 1, rows: 1, scores, distances }], 2, 2, 0.5, new Set([1]), 8, 8)).toHaveLength(0);
+    expect(decodeNanodet([{ stride: 8, cols: 1, rows: 1, scores, distances }], 2, 2, 0.5, new Set([0]), 8, 8)).toHaveLength(1);
+  });
+});

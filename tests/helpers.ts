@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import sharp from 'sharp';
+
+export const repoRoot = path.resolve(__dirname, '..');
+export const cliPath = path.join(repoRoot, 'dist/main/cli/main.js');
+export const sharedDataset = path.resolve(repoRoot, '../shared/datasets/ccp-fashion');
+export const hasShared = fs.existsSync(path.join(sharedDataset, 'train/annotations.json'));
+export const sharedSkipReason = `../shared/datasets/ccp-fashion is not beside the repository (${sharedDataset}), so the tests on real CCP photos are skipped`;
+if (!hasShared) console.log(`SKIP: ${sharedSkipReason}`);
+
+export function tempDir(prefix = 'fd-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The first `n` photos of the CCP training set, copied into `dir`; [] without ../shared. */
+export function copySharedPhotos(dir: string, n: number, from: 'train/images' | 'unlabeled' = 'train/images'): string[] {
+  if (!hasShared) return [];
+  const names = fs.readdirSync(path.join(sharedDataset, from)).filter((f) => f.endsWith('.jpg')).sort().slice(0, n);
+  fs.mkdirSync(dir, { recursive: true });
+  return names.map((name) => {
+    const to = path.join(dir, name);
+    fs.copyFileSync(path.join(sharedDataset, from, name), to);
+    return to;
+  });
+}
+
+/**
+ * A person-like test picture drawn from shapes (used where ../shared is absent): a figure with a
+ * top, trousers and shoes on a textured background. It exercises the whole pipeline on real files.
+ */
+export async function drawScene(width: number, height: number, seed = 1): Promise<sharp.Sharp> {
+  const hue = (seed * 47) % 360;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <rect width="100%" height="100%" fill="hsl(${hue},25%,80%)"/>
+    <circle cx="${width * 0.5}" cy="${height * 0.14}" r="${width * 0.09}" fill="#d9a07a"/>
+    <rect x="${width * 0.3}" y="${height * 0.24}" width="${width * 0.4}" height="${height * 0.3}" rx="12" fill="hsl(${(hue + 180) % 360},60%,45%)"/>
+    <rect x="${width * 0.32}" y="${height * 0.54}" width="${width * 0.15}" height="${height * 0.36}" fill="#223355"/>
+    <rect x="${width * 0.53}" y="${height * 0.54}" width="${width * 0.15}" height="${height * 0.36}" fill="#223355"/>
+    <ellipse cx="${width * 0.39}" cy="${height * 0.93}" rx="${width * 0.1}" ry="${height * 0.025}" fill="#111"/>
+    <ellipse cx="${width * 0.61}" cy="${height * 0.93}" rx="${width * 0.1}" ry="${height * 0.025}" fill="#111"/>
+    <rect x="${width * 0.72}" y="${height * 0.45}" width="${width * 0.14}" height="${height * 0.12}" rx="6" fill="#7a3b12"/>
+  </svg>`;
+  return sharp(Buffer.from(svg));
+}
+
+/** Runs the built CLI; resolves with its exit code and output. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, child: import('node:child_process').ChildProcess) => void } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      options.onStderr?.(String(d), child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/**
+ * A PNG whose header says 30000 x 30000 pixels, with real (all-zero, 1-bit) pixel data that deflates
+ * to about 100 kB: a decompression bomb in miniature.
+ */
+export function pngBomb(side = 30000): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // greyscale
+  const rowBytes = 1 + Math.ceil(side / 8);
+  const idat = zlib.deflateSync(Buffer.alloc(rowBytes * side), { level: 9 });
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+export interface BadFile {
+  name: string;
+  /** A word the CLI's reason for this file must contain. */
+  reasonPattern: RegExp;
+}
+
+/**
+ * Writes a corpus of files that must each be refused with a clear reason, and returns what to expect.
+ * Used by the CLI tests and the app's tests alike.
+ */
+export async function writeBadFiles(dir: string): Promise<BadFile[]> {
+  fs.mkdirSync(dir, { recursive: true });
+  const good = await (await drawScene(300, 450)).jpeg().toBuffer();
+  const goodPng = await (await drawScene(300, 450)).png().toBuffer();
+  fs.writeFileSync(path.join(dir, 'empty.jpg'), Buffer.alloc(0));
+  fs.writeFileSync(path.join(dir, 'truncated.jpg'), good.subarray(0, Math.floor(good.length / 2)));
+  fs.writeFileSync(path.join(dir, 'truncated.png'), goodPng.subarray(0, Math.floor(goodPng.length / 2)));
+  fs.writeFileSync(path.join(dir, 'notes.jpg'), 'this is a text file with an image name\n');
+  fs.writeFileSync(path.join(dir, 'huge.png'), pngBomb());
+  fs.writeFileSync(path.join(dir, 'drawing.bmp'), Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]));
+  return [
+    { name: 'empty.jpg', reasonPattern: /empty/ },
+    { name: 'truncated.jpg', reasonPattern: /damaged|truncated/ },
+    { name: 'truncated.png', reasonPattern: /damaged|truncated/ },
+    { name: 'notes.jpg', reasonPattern: /not a supported image/ },
+    { name: 'huge.png', reasonPattern: /too large/ },
+    { name: 'drawing.bmp', reasonPattern: /unsupported format/ },
+  ];
+}
+
+/**
+ * Where stored pixel (row, col) of an image with EXIF orientation `o` appears when shown upright,
+ * written out from the EXIF specification (not from sharp), so the test checks sharp's use, not itself.
+ */
+function uprightToStored(o: number, x: number, y: number, uw: number, uh: number): [col: number, row: number] {
+  switch (o) {
+    case 1: return [x, y];
+    case 2: return [uw - 1 - x, y];
+    case 3: return [uw - 1 - x, uh - 1 - y];
+    case 4: return [x, uh - 1 - y];
+    case 5: return [y, x];
+    case 6: return [y, uw - 1 - x];
+    case 7: return [uh - 1 - y, uw - 1 - x];
+    case 8: return [uh - 1 - y, x];
+    default: throw new Error(`orientation ${o}`);
+  }
+}
+
+/** Stores an upright RGB picture as orientation `o`: pixels rearranged, tag set, lossless PNG. */
+export async function storeWithOrientation(upright: Buffer, uw: number, uh: number, o: number): Promise<Buffer> {
+  const sw = o >= 5 ? uh : uw;
+  const sh = o >= 5 ? uw : uh;
+  const stored = Buffer.alloc(sw * sh * 3);
+  for (let y = 0; y < uh; y++) {
+    for (let x = 0; x < uw; x++) {
+      const [c, r] = uprightToStored(o, x, y, uw, uh);
+      upright.copy(stored, (r * sw + c) * 3, (y * uw + x) * 3, (y * uw + x) * 3 + 3);
+    }
+  }
+  return sharp(stored, { raw: { width: sw, height: sh, channels: 3 } }).withMetadata({ orientation: o }).png().toBuffer();
+}
+
