@@ -70,7 +70,8 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
       let inFlight = 0;
       const report = (lastFile: string) => {
         const seconds = (performance.now() - started) / 1000;
-        const rate = seconds > 0 ? (done + failed) / seconds : 0;
+        // Over at least half a second, so an instant first failure does not read as hundreds of images a second.
+        const rate = (done + failed) / Math.max(seconds, 0.5);
         const left = files.length - done - failed;
         options.onProgress?.({ done, failed, total: files.length, imagesPerSecond: rate, etaSeconds: rate > 0 ? left / rate : Infinity, lastFile });
       };
