@@ -1,0 +1,37 @@
+// One benchmark configuration in a fresh process; prints its figures as JSON on stdout.
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const core = (m) => require(path.join(root, 'dist/main/core', m));
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { dir: { type: 'string' }, workers: { type: 'string' }, model: { type: 'string' }, runs: { type: 'string', default: '30' } },
+});
+const { resolveModel } = core('models/registry.js');
+const model = resolveModel(values.model);
+
+if (positionals[0] === 'forward') {
+  const { Detector } = core('detector.js');
+  const { backendDetails, tf } = core('backend.js');
+  const detector = await Detector.load(model);
+  const { width, height, layout } = model.manifest.input;
+  const input = tf.randomUniform(layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
+  const times = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    const t0 = performance.now();
+    detector.forward(input);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  console.log(JSON.stringify({ model: `${model.manifest.id}@${model.manifest.version}`, backend: backendDetails().backend, forwardMs: { median: times[times.length >> 1], min: times[0], runs: times.length } }));
+} else {
+  const { labelFolder } = core('label.js');
+  const r = await labelFolder({ dir: values.dir, model, minScore: 0.35, workers: Number(values.workers) });
+  const n = Math.max(1, r.labelled);
+  const perImage = Object.fromEntries(Object.entries(r.stageTotals).map(([k, v]) => [k, v / n]));
+  console.log(JSON.stringify({ workers: r.workers, labelled: r.labelled, failed: r.problems.length, seconds: r.elapsedMs / 1000, imagesPerSecond: r.labelled / (r.elapsedMs / 1000), perImage, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+}

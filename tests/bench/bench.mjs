@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// npm run bench: throughput, per-stage time, peak memory and the model's bare forward time, on real
+// photos from ../shared/datasets/ccp-fashion/unlabeled. Prints a Markdown table for the README and
+// writes bench-results/bench.json. Usage: npm run bench [-- --images 200] [-- --model ID]
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '200' },
+    model: { type: 'string' },
+    'forward-runs': { type: 'string', default: '30' },
+  },
+});
+const count = Number(values.images);
+const source = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
+if (!fs.existsSync(source)) {
+  console.error(`bench: ${source} is not there; the benchmark needs the CCP photos beside the repository`);
+  process.exit(1);
+}
+const photos = fs.readdirSync(source).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, count);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-bench-'));
+for (const f of photos) fs.symlinkSync(path.join(source, f), path.join(work, f));
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const cores = os.availableParallelism();
+const machine = `${cpu}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.arch()}`;
+console.error(`bench: ${photos.length} photos, ${machine}`);
+
+// Each configuration in its own process, so peak RSS belongs to that run alone.
+function runChild(args) {
+  const r = spawnSync(process.execPath, [path.join(root, 'tests/bench/bench-child.mjs'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench child ${args.join(' ')} failed with ${r.status}`);
+  return JSON.parse(r.stdout);
+}
+
+const modelArgs = values.model ? ['--model', values.model] : [];
+const forward = runChild(['forward', '--runs', values['forward-runs'], ...modelArgs]);
+const runs = [];
+for (const workers of [...new Set([1, cores])]) {
+  console.error(`bench: label with ${workers} worker(s)`);
+  runs.push(runChild(['label', '--dir', work, '--workers', String(workers), ...modelArgs]));
+}
+fs.rmSync(work, { recursive: true, force: true });
+
+const one = runs[0];
+const all = runs[runs.length - 1];
+const result = {
+  date: new Date().toISOString(),
+  machine,
+  git: (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  })(),
+  photos: photos.length,
+  model: forward.model,
+  backend: forward.backend,
+  forwardMs: forward.forwardMs,
+  runs,
+  speedup: all.imagesPerSecond / one.imagesPerSecond,
+};
+fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
+fs.writeFileSync(path.join(root, 'bench-results/bench.json'), JSON.stringify(result, null, 2));
+
+const f1 = (v) => v.toFixed(1);
+const lines = [
+  `Machine: ${machine}. Model ${result.model}, backend ${result.backend}, ${result.photos} photos of ccp-fashion/unlabeled (about 550x830).`,
+  '',
+  '| run | images/s | decode ms | preprocess ms | inference ms | postprocess ms | peak RSS MB |',
+  '|---|---|---|---|---|---|---|',
+  ...runs.map(
+    (r) => `| label, ${r.workers} worker${r.workers > 1 ? 's' : ''} | ${f1(r.imagesPerSecond)} | ${f1(r.perImage.decodeMs)} | ${f1(r.perImage.preprocessMs)} | ${f1(r.perImage.inferenceMs)} | ${f1(r.perImage.postprocessMs)} | ${Math.round(r.maxRssMB)} |`,
+  ),
+  `| bare forward pass (one thread, no decoding) | ${f1(1000 / forward.forwardMs.median)} | | | ${f1(forward.forwardMs.median)} (median of ${forward.forwardMs.runs}) | | |`,
+  '',
+  `All cores over one worker: ${result.speedup.toFixed(2)}x. Per-stage figures are per photo, measured inside the workers; decoding overlaps inference.`,
+];
+console.log(lines.join('\n'));
