@@ -1,0 +1,426 @@
+import { UsageError } from '../errors.js';
+import { parseGroundTruth, parsePredictions, type GroundTruth, type Predictions, type ResultEntry } from './inputs.js';
+
+export { parseGroundTruth, parsePredictions, type GroundTruth, type Predictions, type ResultEntry } from './inputs.js';
+
+/**
+ * COCO box evaluation as pycocotools' COCOeval does it (iouType 'bbox', area 'all', useCats): per image
+ * and category, detections sorted by score are matched greedily to the unmatched ground truth box of
+ * highest IoU >= t; crowd boxes are matched by intersection over the detection's area, may take any
+ * number of detections and count neither way; precision is interpolated at 101 recall points under its
+ * monotone envelope, and categories without ground truth are left out of the mean.
+ */
+
+/** np.linspace(start, stop, num) to the bit, so thresholds such as 0.8999999999999999 agree with pycocotools. */
+function linspace(start: number, stop: number, num: number): number[] {
+  const step = (stop - start) / (num - 1);
+  return Array.from({ length: num }, (_, i) => (i === num - 1 ? stop : i * step + start));
+}
+
+export const IOU_THRESHOLDS: readonly number[] = linspace(0.5, 0.95, 10);
+export const RECALL_THRESHOLDS: readonly number[] = linspace(0, 1, 101);
+/** pycocotools keeps the 100 best detections per image and category. */
+export const DEFAULT_MAX_DETECTIONS = 100;
+/** np.spacing(1): keeps tp / (tp + fp) defined, and makes a perfect score 0.9999999999999998 as in pycocotools. */
+const EPS = 2.220446049250313e-16;
+/** Area range 'all' of pycocotools: [0, 1e5 ** 2]. */
+const AREA_MAX = 1e10;
+
+export type Box = readonly [x: number, y: number, width: number, height: number];
+
+/** A ground-truth box in evaluator ids. */
+export interface GtBox {
+  imageId: number;
+  categoryId: number;
+  bbox: Box;
+  /** Defaults to width x height, as COCO files give it. */
+  area?: number;
+  iscrowd?: boolean;
+}
+
+/** A detection in evaluator ids. */
+export interface DetBox {
+  imageId: number;
+  categoryId: number;
+  bbox: Box;
+  score: number;
+}
+
+export interface CategoryEval {
+  id: number;
+  name: string;
+  /** Ground-truth boxes that count (not crowd). */
+  gtCount: number;
+  crowdCount: number;
+  /** Detections of this category on the evaluated images, before the per-image cut. */
+  detectionCount: number;
+  /** null where the category has no ground truth on the evaluated images. */
+  ap: number | null;
+  ap50: number | null;
+  ap75: number | null;
+  /** Recall with up to maxDetections a picture, averaged over the IoU thresholds (COCO's AR@100). */
+  recall: number | null;
+  /** Interpolated precision [iou threshold][recall threshold]; null without ground truth. */
+  precision: number[][] | null;
+}
+
+export interface MatchReport {
+  /** 'predicted': the GT images the prediction document lists; 'all': every GT image (bare results). */
+  imageScope: 'predicted' | 'all';
+  imagesEvaluated: number;
+  /** GT images left out because the prediction document does not list them. */
+  gtImagesNotPredicted: string[];
+  /** Prediction images (by file name or id) with no GT image of that name; their detections are ignored. */
+  predImagesNotInGt: string[];
+  /** Prediction categories whose name is not a GT category; their detections are ignored. */
+  predCategoriesNotInGt: { name: string; detections: number }[];
+  /** GT categories the prediction document does not know: they count with AP 0 (pycocotools' rule). */
+  gtCategoriesNotPredicted: string[];
+  detectionsUsed: number;
+  detectionsIgnored: number;
+}
+
+export interface CocoEvalResult {
+  /** AP at IoU .50:.05:.95, mean over the categories with ground truth; null when there are none. */
+  ap: number | null;
+  ap50: number | null;
+  ap75: number | null;
+  recall: number | null;
+  /**
+   * The mean AP over only the categories that both sides know (the GT's and the predictions' category
+   * lists), for a model that does not cover all GT categories; equals `ap` otherwise.
+   */
+  apSharedCategories: number | null;
+  maxDetections: number;
+  iouThresholds: readonly number[];
+  recallThresholds: readonly number[];
+  perCategory: CategoryEval[];
+  matching: MatchReport;
+}
+
+export interface EvaluateOptions {
+  maxDetections?: number;
+}
+
+/** IoU of boxes [x, y, w, h]; for a crowd box the union is the detection's area (maskApi's bbIou). */
+export function boxIou(dt: Box, gt: Box, crowd: boolean): number {
+  const w = Math.min(dt[0] + dt[2], gt[0] + gt[2]) - Math.max(dt[0], gt[0]);
+  if (w <= 0) return 0;
+  const h = Math.min(dt[1] + dt[3], gt[1] + gt[3]) - Math.max(dt[1], gt[1]);
+  if (h <= 0) return 0;
+  const inter = w * h;
+  const union = crowd ? dt[2] * dt[3] : dt[2] * dt[3] + gt[2] * gt[3] - inter;
+  return inter / union;
+}
+
+/** Stable order by descending score (numpy's mergesort on -score). */
+function byScore<T extends { score: number }>(items: T[]): T[] {
+  return items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => b.item.score - a.item.score || a.index - b.index)
+    .map((e) => e.item);
+}
+
+interface ImageEval {
+  scores: number[];
+  /** [threshold][detection]: matched to a counted or crowd box. */
+  matched: boolean[][];
+  ignored: boolean[][];
+  gtIgnored: boolean[];
+}
+
+/** pycocotools' evaluateImg for one picture and category. */
+function evaluateImage(gts: GtBox[], dts: DetBox[], maxDetections: number, thresholds: readonly number[]): ImageEval | null {
+  if (gts.length === 0 && dts.length === 0) return null;
+  const withIgnore = gts.map((g, index) => {
+    const area = g.area ?? g.bbox[2] * g.bbox[3];
+    return { g, index, ignore: Boolean(g.iscrowd) || area < 0 || area > AREA_MAX };
+  });
+  // Counted boxes first, crowd boxes last, each group in file order.
+  withIgnore.sort((a, b) => Number(a.ignore) - Number(b.ignore) || a.index - b.index);
+  const gt = withIgnore.map((e) => e.g);
+  const gtIgnored = withIgnore.map((e) => e.ignore);
+  const dt = byScore(dts).slice(0, maxDetections);
+  const ious = dt.map((d) => gt.map((g) => boxIou(d.bbox, g.bbox, Boolean(g.iscrowd))));
+
+  const matched: boolean[][] = [];
+  const ignored: boolean[][] = [];
+  for (const t of thresholds) {
+    const gtTaken = new Array<boolean>(gt.length).fill(false);
+    const dtMatched = new Array<boolean>(dt.length).fill(false);
+    const dtIgnored = new Array<boolean>(dt.length).fill(false);
+    for (let d = 0; d < dt.length; d++) {
+      let best = Math.min(t, 1 - 1e-10);
+      let m = -1;
+      for (let g = 0; g < gt.length; g++) {
+        if (gtTaken[g] && !gt[g].iscrowd) continue;
+        // Matched to a counted box already: crowd boxes, sorted last, cannot take it away.
+        if (m > -1 && !gtIgnored[m] && gtIgnored[g]) break;
+        if (ious[d][g] < best) continue;
+        best = ious[d][g];
+        m = g;
+      }
+      if (m === -1) {
+        const area = dt[d].bbox[2] * dt[d].bbox[3];
+        dtIgnored[d] = area < 0 || area > AREA_MAX;
+        continue;
+      }
+      dtIgnored[d] = gtIgnored[m];
+      dtMatched[d] = true;
+      gtTaken[m] = true;
+    }
+    matched.push(dtMatched);
+    ignored.push(dtIgnored);
+  }
+  return { scores: dt.map((d) => d.score), matched, ignored, gtIgnored };
+}
+
+/** First index i with sorted[i] >= value (np.searchsorted, side 'left'). */
+function searchLeft(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** pycocotools' accumulate for one category: interpolated precision [t][r] and final recall [t]. */
+function accumulate(evals: ImageEval[], thresholds: readonly number[]): { precision: number[][]; recall: number[] } | null {
+  const counted = evals.reduce((n, e) => n + e.gtIgnored.filter((i) => !i).length, 0);
+  if (counted === 0) return null;
+  // All pictures' detections by score; ties keep picture order, then the order within a picture.
+  const order = evals.flatMap((e, ei) => e.scores.map((score, di) => ({ score, ei, di })));
+  const sorted = byScore(order);
+  const precision: number[][] = [];
+  const recall: number[] = [];
+  thresholds.forEach((_, t) => {
+    const rc: number[] = [];
+    const pr: number[] = [];
+    let tp = 0;
+    let fp = 0;
+    for (const { ei, di } of sorted) {
+      const e = evals[ei];
+      if (!e.ignored[t][di]) {
+        if (e.matched[t][di]) tp++;
+        else fp++;
+      }
+      rc.push(tp / counted);
+      pr.push(tp / (tp + fp + EPS));
+    }
+    recall.push(rc.length > 0 ? rc[rc.length - 1] : 0);
+    for (let i = pr.length - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+    precision.push(RECALL_THRESHOLDS.map((r) => {
+      const i = searchLeft(rc, r);
+      return i < pr.length ? pr[i] : 0;
+    }));
+  });
+  return { precision, recall };
+}
+
+const mean = (values: number[]) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+
+/**
+ * The evaluation proper, on boxes already in the ground truth's image and category ids. `imageIds` are
+ * the pictures evaluated, in the order pycocotools would take them (ascending id).
+ */
+export function evaluateBoxes(
+  imageIds: readonly number[],
+  categories: readonly { id: number; name: string }[],
+  gts: readonly GtBox[],
+  dts: readonly DetBox[],
+  options: EvaluateOptions = {},
+): Omit<CocoEvalResult, 'matching' | 'apSharedCategories'> {
+  const maxDetections = options.maxDetections ?? DEFAULT_MAX_DETECTIONS;
+  const thresholds = IOU_THRESHOLDS;
+  const images = new Set(imageIds);
+  const key = (img: number, cat: number) => `${img}:${cat}`;
+  const gtBy = new Map<string, GtBox[]>();
+  const dtBy = new Map<string, DetBox[]>();
+  for (const g of gts) if (images.has(g.imageId)) gtBy.set(key(g.imageId, g.categoryId), [...(gtBy.get(key(g.imageId, g.categoryId)) ?? []), g]);
+  for (const d of dts) if (images.has(d.imageId)) dtBy.set(key(d.imageId, d.categoryId), [...(dtBy.get(key(d.imageId, d.categoryId)) ?? []), d]);
+
+  const perCategory: CategoryEval[] = categories.map((c) => {
+    const evals: ImageEval[] = [];
+    let gtCount = 0;
+    let crowdCount = 0;
+    let detectionCount = 0;
+    for (const img of imageIds) {
+      const g = gtBy.get(key(img, c.id)) ?? [];
+      const d = dtBy.get(key(img, c.id)) ?? [];
+      gtCount += g.filter((b) => !b.iscrowd).length;
+      crowdCount += g.filter((b) => b.iscrowd).length;
+      detectionCount += d.length;
+      const e = evaluateImage(g, d, maxDetections, thresholds);
+      if (e) evals.push(e);
+    }
+    const acc = accumulate(evals, thresholds);
+    const apAt = (t: number) => (acc ? mean(acc.precision[t])! : null);
+    return {
+      id: c.id,
+      name: c.name,
+      gtCount,
+      crowdCount,
+      detectionCount,
+      ap: acc ? mean(acc.precision.flat())! : null,
+      ap50: apAt(0),
+      ap75: apAt(5),
+      recall: acc ? mean(acc.recall)! : null,
+      precision: acc ? acc.precision : null,
+    };
+  });
+  const over = (pick: (c: CategoryEval) => number | null) => mean(perCategory.map(pick).filter((v): v is number => v !== null));
+  return {
+    ap: over((c) => c.ap),
+    ap50: over((c) => c.ap50),
+    ap75: over((c) => c.ap75),
+    recall: over((c) => c.recall),
+    maxDetections,
+    iouThresholds: thresholds,
+    recallThresholds: RECALL_THRESHOLDS,
+    perCategory,
+  };
+}
+
+/** Path as compared: forward slashes, no leading ./ */
+function normaliseName(name: string): string {
+  return name.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+}
+
+const baseName = (name: string) => name.slice(name.lastIndexOf('/') + 1);
+
+/** Finds GT images by file name: the exact relative path, else the bare file name where that is unique. */
+function imageLookup(gt: GroundTruth): (fileName: string) => number | undefined {
+  const exact = new Map<string, number>();
+  const byBase = new Map<string, number | null>();
+  for (const img of gt.images) {
+    const name = normaliseName(img.file_name);
+    exact.set(name, img.id);
+    const b = baseName(name);
+    byBase.set(b, byBase.has(b) ? null : img.id);
+  }
+  return (fileName) => {
+    const name = normaliseName(fileName);
+    return exact.get(name) ?? byBase.get(baseName(name)) ?? undefined;
+  };
+}
+
+/**
+ * Brings predictions into the ground truth's ids: images by file name, categories by name (a bare
+ * results array has no category names, so its category_id is taken as the GT's, and image_id likewise).
+ */
+export function matchPredictions(gt: GroundTruth, pred: Predictions): { imageIds: number[]; detections: DetBox[]; report: MatchReport } {
+  const findImage = imageLookup(gt);
+  const gtImageIds = new Set(gt.images.map((i) => i.id));
+  const gtCategoryByName = new Map(gt.categories.map((c) => [c.name, c.id]));
+  const gtCategoryIds = new Set(gt.categories.map((c) => c.id));
+  const detections: DetBox[] = [];
+  const predImagesNotInGt = new Set<string>();
+  const unknownCategories = new Map<string, number>();
+  let ignored = 0;
+
+  if (Array.isArray(pred)) {
+    for (const r of pred as ResultEntry[]) {
+      const imageId = r.file_name !== undefined ? findImage(r.file_name) : gtImageIds.has(r.image_id!) ? r.image_id : undefined;
+      if (imageId === undefined) {
+        predImagesNotInGt.add(r.file_name ?? `image_id ${r.image_id}`);
+        ignored++;
+        continue;
+      }
+      if (!gtCategoryIds.has(r.category_id)) {
+        const name = `category_id ${r.category_id}`;
+        unknownCategories.set(name, (unknownCategories.get(name) ?? 0) + 1);
+        ignored++;
+        continue;
+      }
+      detections.push({ imageId, categoryId: r.category_id, bbox: r.bbox, score: r.score });
+    }
+    const imageIds = [...gtImageIds].sort((a, b) => a - b);
+    return {
+      imageIds,
+      detections,
+      report: {
+        imageScope: 'all',
+        imagesEvaluated: imageIds.length,
+        gtImagesNotPredicted: [],
+        predImagesNotInGt: [...predImagesNotInGt],
+        predCategoriesNotInGt: [...unknownCategories].map(([name, detections]) => ({ name, detections })),
+        gtCategoriesNotPredicted: [],
+        detectionsUsed: detections.length,
+        detectionsIgnored: ignored,
+      },
+    };
+  }
+
+  const imageMap = new Map<number, number>();
+  for (const img of pred.images) {
+    const id = findImage(img.file_name);
+    if (id === undefined) predImagesNotInGt.add(img.file_name);
+    else imageMap.set(img.id, id);
+  }
+  if (imageMap.size === 0) {
+    const sample = pred.images.slice(0, 3).map((i) => i.file_name).join(', ');
+    throw new UsageError(`none of the ${pred.images.length} predicted images is in the ground truth by file name${sample ? ` (for example ${sample})` : ''}`);
+  }
+  const categoryMap = new Map<number, number>();
+  const predCategoryNames = new Map(pred.categories.map((c) => [c.id, c.name]));
+  for (const c of pred.categories) {
+    const id = gtCategoryByName.get(c.name);
+    if (id !== undefined) categoryMap.set(c.id, id);
+  }
+  for (const a of pred.annotations) {
+    const imageId = imageMap.get(a.image_id);
+    if (imageId === undefined) {
+      ignored++;
+      continue;
+    }
+    const categoryId = categoryMap.get(a.category_id);
+    if (categoryId === undefined) {
+      const name = predCategoryNames.get(a.category_id)!;
+      unknownCategories.set(name, (unknownCategories.get(name) ?? 0) + 1);
+      ignored++;
+      continue;
+    }
+    detections.push({ imageId, categoryId, bbox: a.bbox, score: a.score });
+  }
+  const evaluated = new Set(imageMap.values());
+  const predNames = new Set(pred.categories.map((c) => c.name));
+  for (const c of pred.categories) if (!gtCategoryByName.has(c.name) && !unknownCategories.has(c.name)) unknownCategories.set(c.name, 0);
+  return {
+    imageIds: [...evaluated].sort((a, b) => a - b),
+    detections,
+    report: {
+      imageScope: 'predicted',
+      imagesEvaluated: evaluated.size,
+      gtImagesNotPredicted: gt.images.filter((i) => !evaluated.has(i.id)).map((i) => i.file_name),
+      predImagesNotInGt: [...predImagesNotInGt],
+      predCategoriesNotInGt: [...unknownCategories].map(([name, detections]) => ({ name, detections })),
+      gtCategoriesNotPredicted: gt.categories.filter((c) => !predNames.has(c.name)).map((c) => c.name),
+      detectionsUsed: detections.length,
+      detectionsIgnored: ignored,
+    },
+  };
+}
+
+/**
+ * COCO-style evaluation of predictions against ground truth, matched by file name and category name.
+ * Both may come straight from JSON.parse or be CocoDocuments (such as labelFolder's): they are checked
+ * here, and a bad one throws a UsageError that names the field.
+ */
+export function evaluateCoco(groundTruth: unknown, predictions: unknown, options: EvaluateOptions = {}): CocoEvalResult {
+  const gt = parseGroundTruth(groundTruth);
+  const { imageIds, detections, report } = matchPredictions(gt, parsePredictions(predictions));
+  const gts: GtBox[] = gt.annotations.map((a) => ({
+    imageId: a.image_id,
+    categoryId: a.category_id,
+    bbox: a.bbox,
+    area: a.area,
+    iscrowd: a.iscrowd === 1 || a.iscrowd === true,
+  }));
+  const result = evaluateBoxes(imageIds, gt.categories, gts, detections, options);
+  const missing = new Set(report.gtCategoriesNotPredicted);
+  const shared = result.perCategory.filter((c) => !missing.has(c.name) && c.ap !== null).map((c) => c.ap!);
+  return { ...result, apSharedCategories: mean(shared), matching: report };
+}
