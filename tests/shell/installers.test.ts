@@ -1,0 +1,118 @@
+// electron.config.ts as electron-builder reads it (with its own loader and schema check): the
+// installers the issue names, native modules and the worker script outside the asar, the model
+// weights as extra resources, and an icon electron-builder can turn into every platform's format.
+// Building the installers themselves needs internet (Electron's release zip), so it is not run here.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers';
+
+// electron-builder's own config loader (jiti for TypeScript) and its JSON-schema validation.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DebugLogger } = require('builder-util');
+// The same glob matcher electron-builder applies to these patterns, from electron-builder's own tree.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { minimatch } = require(require.resolve('minimatch', { paths: [path.dirname(require.resolve('app-builder-lib/package.json'))] }));
+
+type Config = Record<string, any>;
+
+async function loadConfig(): Promise<Config> {
+  const config = await getConfig(repoRoot, path.join(repoRoot, 'electron.config.ts'), null);
+  await validateConfiguration(config, new DebugLogger(false));
+  return config;
+}
+
+const matchesAny = (file: string, patterns: string[]) => patterns.some((p) => minimatch(file, p, { dot: true }));
+
+/** electron-builder's `files`: a file goes in when a pattern takes it and no "!" pattern drops it. */
+function packaged(config: Config, file: string): boolean {
+  const patterns: string[] = config.files.flatMap((f: string | { filter: string[] }) => (typeof f === 'string' ? [f] : f.filter));
+  const excluded = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  return matchesAny(file, patterns.filter((p) => !p.startsWith('!'))) && !matchesAny(file, excluded);
+}
+
+describe('electron.config.ts', () => {
+  it('passes electron-builder validation, which does reject a wrong key', async () => {
+    const config = await loadConfig();
+    await expect(validateConfiguration({ ...config, asarUnpak: ['x'] }, new DebugLogger(false))).rejects.toThrow(/asarUnpak/);
+  });
+
+  it('builds AppImage and deb on Linux, dmg on macOS, nsis on Windows', async () => {
+    const config = await loadConfig();
+    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    expect(config.mac.target).toEqual(['dmg']);
+    expect(config.win.target).toEqual(['nsis']);
+    expect(config.linux.maintainer).toMatch(/<.+@.+>/); // deb refuses to build without one
+  });
+
+  it('packages the Electron version package-lock.json pins, without electron inside the app', async () => {
+    const config = await loadConfig();
+    const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8'));
+    expect(config.electronVersion).toBe(lock.packages['node_modules/electron'].version);
+    expect(config.electronVersion).toMatch(/^41\./);
+    expect(packaged(config, 'node_modules/electron/dist/electron')).toBe(false);
+  });
+
+  it('takes the compiled main process and renderer, and unpacks sharp, tfjs-node and the worker script', async () => {
+    const config = await loadConfig();
+    expect(packaged(config, 'package.json')).toBe(true);
+    expect(packaged(config, 'dist/main/shell/main.js')).toBe(true);
+    expect(packaged(config, 'dist/main/shell/preload.js')).toBe(true);
+    expect(packaged(config, 'dist/main/core/detect-worker.js')).toBe(true);
+    expect(packaged(config, 'dist/renderer/index.html')).toBe(true);
+    expect(packaged(config, 'dist/main/shell/main.js.map')).toBe(false);
+    expect(packaged(config, 'src-main/shell/main.ts')).toBe(false);
+    for (const file of [
+      'node_modules/sharp/lib/index.js',
+      'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node',
+      'node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node',
+      'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+      'dist/main/core/detect-worker.js',
+    ]) {
+      expect(matchesAny(file, config.asarUnpack), file).toBe(true);
+    }
+    expect(matchesAny('dist/main/core/detector.js', config.asarUnpack)).toBe(false);
+  });
+
+  it("ships every model's manifest and weights as extra resources in models/", async () => {
+    const config = await loadConfig();
+    const [models] = config.extraResources;
+    expect(models).toMatchObject({ from: 'models', to: 'models' });
+    const modelFiles = fs
+      .readdirSync(path.join(repoRoot, 'models'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(path.join(repoRoot, 'models'), path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+    const manifests = modelFiles.filter((f) => f.endsWith('/manifest.json'));
+    expect(manifests.length).toBeGreaterThan(0);
+    for (const manifestFile of manifests) {
+      expect(matchesAny(manifestFile, models.filter), manifestFile).toBe(true);
+      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', manifestFile), 'utf8'));
+      for (const w of manifest.weights) {
+        const weightFile = `${path.dirname(manifestFile)}/${w.file}`;
+        expect(matchesAny(weightFile, models.filter), weightFile).toBe(true);
+      }
+    }
+  });
+
+  it('has an icon of at least 512 x 512 pixels in build/', async () => {
+    const config = await loadConfig();
+    expect(config.directories.buildResources).toBe('build');
+    const meta = await sharp(path.join(repoRoot, 'build/icon.png')).metadata();
+    expect(meta.format).toBe('png');
+    expect(Math.min(meta.width!, meta.height!)).toBeGreaterThanOrEqual(512);
+    expect(meta.width).toBe(meta.height);
+    for (const size of [16, 32, 48, 256, 512]) {
+      const icon = await sharp(path.join(repoRoot, `build/icons/${size}x${size}.png`)).metadata();
+      expect([icon.width, icon.height]).toEqual([size, size]);
+    }
+  });
+
+  it('is run by npm run dist', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    expect(pkg.scripts.dist).toMatch(/electron-builder .*--config electron\.config\.ts/);
+    expect(pkg.main).toBe('dist/main/shell/main.js');
+  });
+});
