@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDetect } from './detect-command.js';
+import { runEval } from './eval-command.js';
 import { runInfo } from './info-command.js';
 import { runLabel } from './label-command.js';
 import { runMerge } from './merge-command.js';
@@ -65,6 +66,21 @@ program
   .requiredOption('-o, --out <file.json>', 'the merged COCO file to write')
   .action(async (files: string[], opts) => {
     process.exitCode = await runMerge(files, opts);
+  });
+
+program
+  .command('eval')
+  .description('measure detections against ground truth: COCO AP at IoU 0.50:0.95, AP50, AP75, per category')
+  .requiredOption('--gt <file.json>', 'ground truth, a COCO detection file')
+  .option('--pred <file.json>', 'predictions: a COCO file with scores (as label writes) or a COCO results array')
+  .option('--images <dir>', 'instead of --pred: run the model on this folder and evaluate in one go')
+  .addOption(modelOption())
+  .addOption(new Option('-s, --min-score <score>', 'with --images: drop detections scoring below this, 0 to 1 (low, so AP sees the whole curve)').argParser(minScore).default(0.05))
+  .addOption(new Option('-w, --workers <n>', 'with --images: worker threads (default: one per core)').argParser(positiveInt))
+  .option('--plots <dir>', 'write a precision-recall curve PNG per category into this folder')
+  .option('--json', 'print the result as JSON')
+  .action(async (opts) => {
+    process.exitCode = await runEval(opts);
   });
 
 program

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import type { ModelManifest } from '../models/manifest.js';
 import { parseGroundTruth, parsePredictions, type GroundTruth, type Predictions, type ResultEntry } from './inputs.js';
 
 export { parseGroundTruth, parsePredictions, type GroundTruth, type Predictions, type ResultEntry } from './inputs.js';
@@ -100,6 +101,17 @@ export interface CocoEvalResult {
 
 export interface EvaluateOptions {
   maxDetections?: number;
+  /**
+   * Names of the categories the model can report at all. A manifest (and so a labelled document) may
+   * list categories that no raw class feeds; given this, those are the ones named as not predicted.
+   */
+  reportableCategories?: readonly string[];
+}
+
+/** The categories a model's raw classes actually feed, by name. */
+export function reportableCategories(manifest: ModelManifest): string[] {
+  const names = new Set(manifest.labels.map((l) => (manifest.labelToCategory ? manifest.labelToCategory[l] : l)));
+  return manifest.categories.filter((c) => names.has(c.name)).map((c) => c.name);
 }
 
 /** IoU of boxes [x, y, w, h]; for a crowd box the union is the detection's area (maskApi's bbIou). */
@@ -420,6 +432,10 @@ export function evaluateCoco(groundTruth: unknown, predictions: unknown, options
     iscrowd: a.iscrowd === 1 || a.iscrowd === true,
   }));
   const result = evaluateBoxes(imageIds, gt.categories, gts, detections, options);
+  if (options.reportableCategories) {
+    const can = new Set(options.reportableCategories);
+    report.gtCategoriesNotPredicted = gt.categories.filter((c) => !can.has(c.name)).map((c) => c.name);
+  }
   const missing = new Set(report.gtCategoriesNotPredicted);
   const shared = result.perCategory.filter((c) => !missing.has(c.name) && c.ap !== null).map((c) => c.ap!);
   return { ...result, apSharedCategories: mean(shared), matching: report };
