@@ -9,7 +9,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const core = (m) => require(path.join(root, 'dist/main/core', m));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { dir: { type: 'string' }, workers: { type: 'string' }, model: { type: 'string' }, runs: { type: 'string', default: '30' } },
+  options: { dir: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, model: { type: 'string' }, runs: { type: 'string', default: '30' } },
 });
 const { resolveModel } = core('models/registry.js');
 const model = resolveModel(values.model);
@@ -28,6 +28,29 @@ if (positionals[0] === 'forward') {
   }
   times.sort((a, b) => a - b);
   console.log(JSON.stringify({ model: `${model.manifest.id}@${model.manifest.version}`, backend: backendDetails().backend, forwardMs: { median: times[times.length >> 1], min: times[0], runs: times.length } }));
+} else if (positionals[0] === 'scale') {
+  const { labelFolder } = core('label.js');
+  const { findImages } = core('walk.js');
+  const { cocoDocumentSchema, cocoProblems } = core('coco.js');
+  const t0 = performance.now();
+  await findImages(values.dir);
+  const walkSeconds = (performance.now() - t0) / 1000;
+  let rssAt1000MB = 0;
+  let rssAtEndMB = 0;
+  const r = await labelFolder({
+    dir: values.dir,
+    model,
+    minScore: 0.35,
+    onProgress: (p) => {
+      // Sampled while the workers still run: after labelFolder returns they are gone.
+      const rss = process.memoryUsage().rss / 2 ** 20;
+      if (p.done + p.failed === 1000) rssAt1000MB = rss;
+      if (p.done + p.failed === p.total) rssAtEndMB = rss;
+      if ((p.done + p.failed) % 500 === 0) process.stderr.write(`scale: ${p.done + p.failed}/${p.total}, ${p.imagesPerSecond.toFixed(1)} img/s, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB\n`);
+    },
+  });
+  const parsed = cocoDocumentSchema.safeParse(r.doc);
+  console.log(JSON.stringify({ labelled: r.labelled, failed: r.problems.length, workers: r.workers, seconds: r.elapsedMs / 1000, imagesPerSecond: r.labelled / (r.elapsedMs / 1000), walkSeconds, rssAt1000MB, rssAtEndMB, maxRssMB: process.resourceUsage().maxRSS / 1024, cocoValid: parsed.success && cocoProblems(parsed.data).length === 0 }));
 } else {
   const { labelFolder } = core('label.js');
   const r = await labelFolder({ dir: values.dir, model, minScore: 0.35, workers: Number(values.workers) });

@@ -15,8 +15,10 @@ const { values } = parseArgs({
     images: { type: 'string', default: '200' },
     model: { type: 'string' },
     'forward-runs': { type: 'string', default: '30' },
+    scale: { type: 'string' },
   },
 });
+if (values.scale) await scaleRun(Number(values.scale));
 const count = Number(values.images);
 const source = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
 if (!fs.existsSync(source)) {
@@ -31,6 +33,35 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const cores = os.availableParallelism();
 const machine = `${cpu}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.arch()}`;
 console.error(`bench: ${photos.length} photos, ${machine}`);
+
+/**
+ * --scale N: a folder of N photos (the CCP photos again and again, as hard links, so each is its own
+ * file), labelled with all workers, with RSS sampled at photo 1,000 and at the end: memory must stay flat.
+ */
+async function scaleRun(n) {
+  const source = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
+  const originals = fs.readdirSync(source).filter((f) => /\.jpe?g$/i.test(f)).sort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-scale-'));
+  const copies = originals.map((f) => {
+    fs.copyFileSync(path.join(source, f), path.join(dir, `base-${f}`));
+    return path.join(dir, `base-${f}`);
+  });
+  for (let i = copies.length; i < n; i++) {
+    const sub = path.join(dir, `part${String(Math.floor(i / 1000)).padStart(2, '0')}`);
+    fs.mkdirSync(sub, { recursive: true });
+    fs.linkSync(copies[i % copies.length], path.join(sub, `photo${String(i).padStart(5, '0')}.jpg`));
+  }
+  const out = path.join(dir, 'labels.json');
+  console.error(`bench: scale run on ${n} photos in ${dir}`);
+  const r = spawnSync(process.execPath, [path.join(root, 'tests/bench/bench-child.mjs'), 'scale', '--dir', dir, '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`scale run failed with ${r.status}`);
+  const s = JSON.parse(r.stdout);
+  fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'bench-results/scale.json'), JSON.stringify(s, null, 2));
+  console.log(`Scale: ${s.labelled} photos in ${(s.seconds / 60).toFixed(1)} min (${s.imagesPerSecond.toFixed(1)} img/s, ${s.workers} workers); finding the files took ${s.walkSeconds.toFixed(2)} s; RSS ${Math.round(s.rssAt1000MB)} MB at photo 1,000 and ${Math.round(s.rssAtEndMB)} MB at photo ${s.labelled} (growth ${Math.round(s.rssAtEndMB - s.rssAt1000MB)} MB), peak ${Math.round(s.maxRssMB)} MB; COCO valid: ${s.cocoValid}.`);
+  process.exit(0);
+}
 
 // Each configuration in its own process, so peak RSS belongs to that run alone.
 function runChild(args) {
