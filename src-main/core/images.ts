@@ -121,25 +121,8 @@ export async function decodeLetterboxed(
   }
 }
 
-/** An upright JPEG thumbnail whose longer side is `size` pixels, for lists in the app. */
-export async function makeThumbnail(file: string, size: number): Promise<Buffer> {
-  const bytes = await readFileBytes(file);
-  await readImageInfo(file, bytes);
-  try {
-    return await openSharp(bytes)
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 80 })
-      .toBuffer();
-  } catch (err) {
-    throw new FileProblem(file, describeSharpError(err));
-  }
-}
-
-/** An upright, browser-displayable copy (JPEG) of any supported image, for the viewer. */
-export async function makeDisplayImage(file: string, maxSide = 4096): Promise<Buffer> {
+/** An upright JPEG of any supported image, its longer side at most `maxSide`: what a browser can show. */
+async function uprightJpeg(file: string, maxSide: number, quality: number): Promise<Buffer> {
   const bytes = await readFileBytes(file);
   await readImageInfo(file, bytes);
   try {
@@ -148,9 +131,19 @@ export async function makeDisplayImage(file: string, maxSide = 4096): Promise<Bu
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 90 })
+      .jpeg({ quality })
       .toBuffer();
   } catch (err) {
     throw new FileProblem(file, describeSharpError(err));
   }
+}
+
+/** A thumbnail whose longer side is at most `size` pixels, for lists in the app. */
+export function makeThumbnail(file: string, size: number): Promise<Buffer> {
+  return uprightJpeg(file, size, 80);
+}
+
+/** An upright, browser-displayable copy for the viewer; the picture's pixel size is kept up to `maxSide`. */
+export function makeDisplayImage(file: string, maxSide = 4096): Promise<Buffer> {
+  return uprightJpeg(file, maxSide, 90);
 }
