@@ -48,12 +48,13 @@ export async function drawScene(width: number, height: number, seed = 1): Promis
 }
 
 /** Runs the built CLI; resolves with its exit code and output. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, child: import('node:child_process').ChildProcess) => void } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; onStderr?: (chunk: string, child: import('node:child_process').ChildProcess) => void } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     });
     let stdout = '';
     let stderr = '';

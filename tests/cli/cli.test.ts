@@ -91,6 +91,35 @@ describe('fashion-detect label', () => {
   });
 });
 
+describe('unreadable files and folders', () => {
+  // Root reads everything, so as root the CLI runs as `nobody` (uid 65534) to meet a permission wall.
+  const asRoot = process.getuid?.() === 0;
+  it('lists them with "permission denied" and labels the rest', async (ctx) => {
+    if (asRoot && (await runCli(['--version'], { uid: 65534 })).code !== 0) {
+      console.log('SKIP unreadable files: running as root, and user nobody cannot reach the built CLI in this checkout');
+      ctx.skip();
+    }
+    const dir = tempDir('fd-perm-');
+    fs.chmodSync(dir, 0o755);
+    await (await drawScene(300, 450, 3)).jpeg().toFile(path.join(dir, 'ok.jpg'));
+    await (await drawScene(300, 450, 4)).jpeg().toFile(path.join(dir, 'locked.jpg'));
+    fs.mkdirSync(path.join(dir, 'private'));
+    await (await drawScene(300, 450, 5)).jpeg().toFile(path.join(dir, 'private', 'inside.jpg'));
+    fs.chmodSync(path.join(dir, 'ok.jpg'), 0o644);
+    fs.chmodSync(path.join(dir, 'locked.jpg'), 0o000);
+    fs.chmodSync(path.join(dir, 'private'), 0o000);
+    const outDir = tempDir();
+    fs.chmodSync(outDir, 0o777);
+    const out = path.join(outDir, 'labels.json');
+    const r = await runCli(['label', dir, '--out', out, '--workers', '1'], asRoot ? { uid: 65534 } : {});
+    fs.chmodSync(path.join(dir, 'private'), 0o755);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/locked\.jpg: permission denied/);
+    expect(r.stderr).toMatch(/private: folder cannot be read: permission denied/);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8')).images.map((i: { file_name: string }) => i.file_name)).toEqual(['ok.jpg']);
+  });
+});
+
 describe('fashion-detect detect', () => {
   it('prints one JSON object per image and names the files it could not read', async () => {
     const dir = tempDir();
