@@ -9,6 +9,10 @@ const box = z.tuple([z.number().finite(), z.number().finite(), z.number().finite
 const imageSchema = z.object({ id: z.number().int(), file_name: z.string().min(1) });
 const categorySchema = z.object({ id: z.number().int(), name: z.string().min(1) });
 
+const scoreSchema = z.number({
+  error: (issue) => (issue.input === undefined ? 'missing: every prediction needs a score (is this a ground-truth file?)' : undefined),
+});
+
 const gtAnnotationSchema = z.object({
   id: z.number().int().optional(),
   image_id: z.number().int(),
@@ -28,7 +32,7 @@ const scoredAnnotationSchema = z.object({
   image_id: z.number().int(),
   category_id: z.number().int(),
   bbox: box,
-  score: z.number().finite({ message: 'every prediction needs a score (is this a ground-truth file?)' }),
+  score: scoreSchema,
 });
 
 const predictionDocumentSchema = z.object({
@@ -44,7 +48,7 @@ const resultEntrySchema = z
     file_name: z.string().min(1).optional(),
     category_id: z.number().int(),
     bbox: box,
-    score: z.number().finite({ message: 'every prediction needs a score' }),
+    score: scoreSchema,
   })
   .refine((r) => r.image_id !== undefined || r.file_name !== undefined, { message: 'needs image_id or file_name' });
 
