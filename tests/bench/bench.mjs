@@ -2,7 +2,7 @@
 // npm run bench: throughput, per-stage time, peak memory and the model's bare forward time, on real
 // photos from ../shared/datasets/ccp-fashion/unlabeled. Prints a Markdown table for the README and
 // writes bench-results/bench.json. Usage: npm run bench [-- --images 200] [-- --model ID]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +72,17 @@ function runChild(args) {
 
 const modelArgs = values.model ? ['--model', values.model] : [];
 const forward = runChild(['forward', '--runs', values['forward-runs'], ...modelArgs]);
+// The same bare forward loop in one process per core at once: how much the cores slow each other down,
+// which bounds what any pipeline can gain from more workers on this machine.
+const parallelForward = await Promise.all(
+  Array.from({ length: cores }, () => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'tests/bench/bench-child.mjs'), 'forward', '--runs', values['forward-runs'], ...modelArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`parallel forward exited ${code}`))));
+  })),
+);
+const parallelMedian = parallelForward.map((f) => f.forwardMs.median).sort((a, b) => a - b)[cores >> 1];
 const runs = [];
 for (const workers of [...new Set([1, cores])]) {
   console.error(`bench: label with ${workers} worker(s)`);
@@ -95,6 +106,8 @@ const result = {
   model: forward.model,
   backend: forward.backend,
   forwardMs: forward.forwardMs,
+  parallelForwardMs: parallelMedian,
+  speedupBound: (cores * forward.forwardMs.median) / parallelMedian,
   runs,
   speedup: all.imagesPerSecond / one.imagesPerSecond,
 };
@@ -111,7 +124,8 @@ const lines = [
     (r) => `| label, ${r.workers} worker${r.workers > 1 ? 's' : ''} | ${f1(r.imagesPerSecond)} | ${f1(r.perImage.decodeMs)} | ${f1(r.perImage.preprocessMs)} | ${f1(r.perImage.inferenceMs)} | ${f1(r.perImage.postprocessMs)} | ${Math.round(r.maxRssMB)} |`,
   ),
   `| bare forward pass (one thread, no decoding) | ${f1(1000 / forward.forwardMs.median)} | | | ${f1(forward.forwardMs.median)} (median of ${forward.forwardMs.runs}) | | |`,
+  `| bare forward pass, ${cores} processes at once | ${f1((cores * 1000) / parallelMedian)} | | | ${f1(parallelMedian)} | | |`,
   '',
-  `All cores over one worker: ${result.speedup.toFixed(2)}x. Per-stage figures are per photo, measured inside the workers; decoding overlaps inference.`,
+  `All cores over one worker: ${result.speedup.toFixed(2)}x; the bare model itself gains ${result.speedupBound.toFixed(2)}x from ${cores} cores on this machine. Per-stage figures are per photo, measured inside the workers; decoding overlaps inference.`,
 ];
 console.log(lines.join('\n'));
