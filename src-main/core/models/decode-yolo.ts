@@ -1,6 +1,22 @@
 import type { Candidate } from '../nms.js';
 
 /**
+ * Which layout an output of this shape has. The declared variant unless the shape only fits the other:
+ * an Ultralytics export whose model.json does not give its output shape is told 'v8' and corrected
+ * here at its first run. A shape that fits neither is an error, not boxes made of noise.
+ */
+export function yoloLayout(shape: number[], numClasses: number, declared: 'v5' | 'v8'): 'v5' | 'v8' {
+  const fitsV8 = shape.length === 3 && shape[1] === 4 + numClasses;
+  const fitsV5 = shape.length === 3 && shape[2] === 5 + numClasses;
+  if ((declared === 'v8' && fitsV8) || (declared === 'v5' && fitsV5)) return declared;
+  if (fitsV8) return 'v8';
+  if (fitsV5) return 'v5';
+  throw new Error(
+    `the model's output [${shape.join(', ')}] fits neither [1, 4 + ${numClasses}, N] (YOLOv8, v11) nor [1, N, 5 + ${numClasses}] (YOLOv5) for its ${numClasses} classes; do the class names belong to this model?`,
+  );
+}
+
+/**
  * Ultralytics YOLO heads exported to tfjs. v8 and v11: [1, 4 + nc, N], rows cx, cy, w, h, then class
  * scores. v5: [1, N, 5 + nc], per row cx, cy, w, h, objectness, class scores (score = obj x class).
  * Coordinates are in input pixels (or 0..1, which `normalised` detects and scales).
@@ -16,7 +32,7 @@ export function decodeYolo(
   inputHeight: number,
 ): Candidate[] {
   const out: Candidate[] = [];
-  const v8 = variant === 'v8';
+  const v8 = yoloLayout(shape, numClasses, variant) === 'v8';
   const n = v8 ? shape[2] : shape[1];
   const rowLen = v8 ? shape[1] : shape[2];
   const at = v8 ? (i: number, f: number) => data[f * n + i] : (i: number, f: number) => data[i * rowLen + f];

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { manifestSchema, type ModelManifest } from './manifest.js';
+import { isUltralyticsExport, ultralyticsManifest } from './ultralytics.js';
 
 /** A model folder whose manifest has been read and checked. */
 export interface ResolvedModel {
@@ -33,6 +34,8 @@ export function packageRoot(): string {
 
 export function readManifest(dir: string): ModelManifest {
   const file = path.join(dir, 'manifest.json');
+  // A folder exported by Ultralytics (model.json + metadata.yaml) needs no manifest of its own.
+  if (isUltralyticsExport(dir)) return ultralyticsManifest(dir);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
