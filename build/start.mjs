@@ -16,7 +16,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 
 const shellMain = path.join(root, 'dist/main/shell/main.js');
-const webServer = path.join(root, 'dist/main/web/server.js');
+const webServer = path.join(root, 'dist/main/web/main.js');
 const rendererIndex = path.join(root, 'dist/renderer/index.html');
 
 /** Newest modification time of the files under `dir` (0 when it does not exist). */

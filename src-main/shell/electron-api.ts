@@ -124,7 +124,8 @@ export interface App {
   exit(code?: number): void;
   setName(name: string): void;
   on(event: 'second-instance', listener: (event: ElectronEvent, argv: string[], workingDirectory: string) => void): this;
-  on(event: 'window-all-closed' | 'before-quit' | 'activate', listener: () => void): this;
+  on(event: 'window-all-closed' | 'activate', listener: () => void): this;
+  on(event: 'before-quit', listener: (event: ElectronEvent) => void): this;
   on(event: 'open-file', listener: (event: ElectronEvent, path: string) => void): this;
   on(event: 'web-contents-created', listener: (event: ElectronEvent, contents: WebContents) => void): this;
 }

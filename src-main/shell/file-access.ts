@@ -74,11 +74,11 @@ export class OpenedFiles {
   }
 
   /**
-   * The real path of a file the renderer asked for, or why it is refused: relative paths and `..`
-   * are refused before the disk is touched; then symlinks are resolved and the real path must be
-   * an opened file or lie inside an opened folder.
+   * The real path of a file (or, with allowFolders, a folder) the renderer named, or why it is
+   * refused: relative paths and `..` are refused before the disk is touched; then symlinks are
+   * resolved and the real path must be an opened file or lie inside an opened folder.
    */
-  async resolve(requested: string): Promise<Resolution> {
+  async resolve(requested: string, options: { allowFolders?: boolean } = {}): Promise<Resolution> {
     const bad = checkRequestedPath(requested);
     if (bad) return bad;
     let real: string;
@@ -91,7 +91,7 @@ export class OpenedFiles {
     }
     if (!this.allows(real)) return refuse(404, 'no such opened file');
     const stat = await fs.promises.stat(real);
-    if (!stat.isFile()) return refuse(404, 'no such opened file');
+    if (!stat.isFile() && !(options.allowFolders && stat.isDirectory())) return refuse(404, 'no such opened file');
     return { ok: true, file: real };
   }
 }

@@ -1,17 +1,17 @@
-// The app's own scheme (fashion-detect://app/...): the built renderer, and the photos the person
-// opened. A plain function from a web Request to a Response, so it runs under Electron's
-// protocol.handle and in tests alike. Nothing here imports electron.
+// The app's own scheme (fashion-detect://app/...): the built renderer, and the pictures of the
+// workspace by id (/media/<kind>/<id>, the same paths the browser build serves over HTTP). Photos
+// never cross by path: the service only has ids for images the person opened. A plain function
+// from a web Request to a Response, so it runs under Electron's protocol.handle and in tests alike.
+// Nothing here imports electron.
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveRendererAsset, type OpenedFiles, type Resolution } from './file-access.js';
+import { mediaPath, parseMediaPath, type MediaBytes, type MediaKind } from '../contract/api.js';
+import { resolveRendererAsset, type Resolution } from './file-access.js';
 import { APP_HOST, APP_SCHEME, SECURITY_HEADERS } from './security.js';
 
-/** Route for a file the person opened: /opened-file?path=<absolute path, URL-encoded>. */
-export const OPENED_FILE_ROUTE = '/opened-file';
-
-/** The URL under which the renderer reads an opened file. */
-export function openedFileUrl(file: string): string {
-  return `${APP_SCHEME}://${APP_HOST}${OPENED_FILE_ROUTE}?path=${encodeURIComponent(file)}`;
+/** The URL of a thumbnail, display copy or export in the desktop app (the bridge's mediaUrl). */
+export function mediaUrl(kind: MediaKind, id: string): string {
+  return `${APP_SCHEME}://${APP_HOST}${mediaPath(kind, id)}`;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -63,13 +63,14 @@ async function fileResponse(resolution: Resolution, method: string, cache: strin
 export interface AppProtocolOptions {
   /** The built renderer (dist/renderer). */
   rendererDir: string;
-  /** The files and folders the person opened. */
-  openedFiles: OpenedFiles;
-  /**
-   * Other app routes (for example the contract's image and thumbnail routes), tried before the
-   * renderer's files; undefined when the route is not theirs.
-   */
-  routes?: (request: Request, url: URL) => Promise<Response | undefined>;
+  /** The service's pictures by id; undefined when there is no such picture. */
+  media: (kind: MediaKind, id: string) => Promise<MediaBytes | undefined>;
+}
+
+function mediaResponse(found: MediaBytes, method: string): Response {
+  const headers: Record<string, string> = { 'Content-Type': found.mimeType, 'Content-Length': String(found.bytes.byteLength), 'Cache-Control': 'no-cache' };
+  if (found.fileName) headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(found.fileName)}`;
+  return new Response(method === 'HEAD' ? null : new Uint8Array(found.bytes), { status: 200, headers: withSecurityHeaders(headers) });
 }
 
 /** The handler Electron's protocol.handle(APP_SCHEME, ...) calls for every request of the scheme. */
@@ -82,24 +83,17 @@ export function createAppProtocolHandler(options: AppProtocolOptions): (request:
       return textResponse(400, 'not a valid URL');
     }
     if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return textResponse(404, 'not found');
+    if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'only GET and HEAD are served');
     try {
-      if (url.pathname === OPENED_FILE_ROUTE) {
-        if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'only GET and HEAD are served');
-        const requested = url.searchParams.get('path');
-        if (requested === null) return textResponse(400, 'the path parameter is missing');
-        // Each photo is read fresh: it may change on disk while the app is open.
-        return await fileResponse(await options.openedFiles.resolve(requested), request.method, 'no-cache');
+      if (url.pathname.startsWith('/media/')) {
+        const media = parseMediaPath(url.pathname);
+        if (!media) return textResponse(400, 'a media URL is /media/<thumbnail|display|export>/<id>');
+        const found = await options.media(media.kind, media.id);
+        return found ? mediaResponse(found, request.method) : textResponse(404, `no ${media.kind} ${media.id}`);
       }
-      const routed = await options.routes?.(request, url);
-      if (routed) {
-        const headers = new Headers(routed.headers);
-        for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
-        return new Response(routed.body, { status: routed.status, headers });
-      }
-      if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'only GET and HEAD are served');
       return await fileResponse(await resolveRendererAsset(options.rendererDir, url.pathname), request.method, 'no-cache');
     } catch (err) {
-      return textResponse(500, `could not read the file: ${(err as Error).message}`);
+      return textResponse(500, `could not read it: ${(err as Error).message}`);
     }
   };
 }

@@ -1,11 +1,12 @@
 // The renderer may read only what the person opened: no "..", no absolute paths elsewhere, no
-// symlinks out of an opened folder. Checked on real files and links in a temporary folder, through
-// the app scheme's request handler exactly as Electron's protocol.handle calls it.
+// symlinks out of an opened folder (OpenedFiles, which decides which paths openPaths accepts), and
+// the app scheme's request handler, called exactly as Electron's protocol.handle calls it, serves
+// only the built renderer and the workspace's pictures by id. Real files and links in a temp folder.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenedFiles, resolveRendererAsset } from '../../src-main/shell/file-access';
-import { createAppProtocolHandler, openedFileUrl } from '../../src-main/shell/protocol';
+import { createAppProtocolHandler, mediaUrl } from '../../src-main/shell/protocol';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/security';
 import { drawScene, tempDir } from '../helpers';
 
@@ -111,24 +112,29 @@ describe('the renderer files', () => {
 });
 
 describe('the app scheme handler', () => {
-  const handler = () => createAppProtocolHandler({ rendererDir: renderer, openedFiles: opened() });
+  // The service's media lookup: pictures by id only (it has ids only for images the person opened).
+  const media = async (kind: string, id: string) => (kind === 'display' && id === 'i1' ? { bytes: photo, mimeType: 'image/jpeg' } : undefined);
+  const handler = () => createAppProtocolHandler({ rendererDir: renderer, media });
 
-  it('returns an opened photo byte for byte, with the CSP', async () => {
-    const res = await handler()(new Request(openedFileUrl(path.join(photos, 'a.jpg'))));
+  it('returns a picture by id byte for byte, with the CSP', async () => {
+    const res = await handler()(new Request(mediaUrl('display', 'i1')));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(Buffer.from(await res.arrayBuffer()).equals(photo)).toBe(true);
   });
 
-  it('answers 404/403/400 for everything the person did not open', async () => {
+  it('answers 404/403/400 for anything that is not the app or a picture of the workspace', async () => {
     const h = handler();
     const status = async (url: string) => (await h(new Request(url))).status;
-    expect(await status(openedFileUrl(path.join(root, 'secret.txt')))).toBe(404);
-    expect(await status(openedFileUrl(path.join(photos, 'link-out.jpg')))).toBe(404);
-    expect(await status(openedFileUrl(`${photos}/../secret.txt`))).toBe(403);
-    expect(await status(openedFileUrl('secret.txt'))).toBe(400);
-    expect(await status('fashion-detect://app/opened-file')).toBe(400);
+    expect(await status(mediaUrl('display', 'i2'))).toBe(404);
+    expect(await status('fashion-detect://app/media/display/..%2F..%2Fsecret.txt')).toBe(400);
+    expect(await status('fashion-detect://app/media/original/i1')).toBe(400);
+    expect(await status(`fashion-detect://app/media/display/${encodeURIComponent(path.join(photos, 'a.jpg'))}`)).toBe(400);
+    expect(await status('fashion-detect://app/%2e%2e/secret.txt')).toBe(404); // the URL parser drops the ".."
+    expect(await status('fashion-detect://app/assets/..%2f..%2fsecret.txt')).toBe(403);
+    expect(await status('fashion-detect://app/assets/leak.txt')).toBe(403);
+    expect(await status(`fashion-detect://app/${encodeURIComponent(path.join(root, 'secret.txt'))}`)).toBe(404);
     expect(await status('fashion-detect://other/index.html')).toBe(404);
   });
 
