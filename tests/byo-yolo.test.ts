@@ -159,6 +159,13 @@ describe('bring your own Ultralytics YOLO model (tfjs export folder)', () => {
     });
   }
 
+  it('FASHION_DETECT_MODEL points a run without --model (and the app) at the folder', async () => {
+    const folder = writeYoloExport(path.join(root, 'from-env'), 'v8');
+    const run = await runCli(['detect', picture], { env: { FASHION_DETECT_MODEL: folder } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).detections.map((d: { category: string }) => d.category).sort()).toEqual(['blue thing', 'red thing']);
+  });
+
   it('says what is wrong with a folder it cannot use', async () => {
     const noMeta = writeYoloExport(path.join(root, 'no-meta'), 'v8');
     fs.rmSync(path.join(noMeta, 'metadata.yaml'));

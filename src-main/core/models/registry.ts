@@ -86,11 +86,13 @@ export function defaultModelId(root = modelsRoot()): string {
 }
 
 /**
- * A model by id (a folder under models/) or by the path of a model folder. The weights are checked
- * against their sha256, so a damaged or swapped file is named instead of giving silent wrong boxes.
+ * A model by id (a folder under models/) or by the path of a model folder (ours, with manifest.json, or
+ * an Ultralytics tfjs export). The weights are checked against their sha256, so a damaged or swapped
+ * file is named instead of giving silent wrong boxes.
  */
 export function resolveModel(ref: string | undefined, root = modelsRoot()): ResolvedModel {
-  const id = ref ?? defaultModelId(root);
+  // FASHION_DETECT_MODEL points the app (and a CLI run without --model) at another model or folder.
+  const id = ref ?? (process.env.FASHION_DETECT_MODEL || undefined) ?? defaultModelId(root);
   const looksLikePath = id.includes('/') || id.includes('\\') || id.startsWith('.');
   const dir = looksLikePath ? path.resolve(id) : path.join(root, id);
   if (!fs.existsSync(dir)) {
