@@ -6,8 +6,10 @@ import { decodeLetterboxed, type LetterboxedImage } from './images.js';
 import { decodeNanodet, type NanodetLevel } from './models/decode-nanodet.js';
 import { decodeYolo } from './models/decode-yolo.js';
 import type { ModelManifest } from './models/manifest.js';
-import type { ResolvedModel } from './models/registry.js';
+import { resolveModel, type ResolvedModel } from './models/registry.js';
 import { classwiseNms, type Candidate } from './nms.js';
+import { loadBaseGraph } from './train/fpn-base.js';
+import { headInference, loadHead } from './train/head.js';
 
 export type BBox = [x: number, y: number, width: number, height: number];
 
@@ -62,6 +64,68 @@ function classToCategory(manifest: ModelManifest): Map<number, { id: number; nam
   return map;
 }
 
+/** Normalises interleaved RGB bytes into a model's layout, channel order, mean and std. */
+export function imageToInputTensor(image: LetterboxedImage, input: ModelManifest['input']): tf.Tensor {
+  const { width, height, layout, channels, mean, std } = input;
+  const plane = width * height;
+  const out = new Float32Array(plane * 3);
+  const order = channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const rgb = image.rgb;
+  for (let c = 0; c < 3; c++) {
+    const src = order[c];
+    const m = mean[c];
+    const inv = 1 / std[c];
+    if (layout === 'NCHW') {
+      const base = c * plane;
+      for (let i = 0; i < plane; i++) out[base + i] = (rgb[i * 3 + src] - m) * inv;
+    } else {
+      for (let i = 0; i < plane; i++) out[i * 3 + c] = (rgb[i * 3 + src] - m) * inv;
+    }
+  }
+  return tf.tensor(out, layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
+}
+
+/** A model's forward pass: input tensor to output tensors, which the caller disposes. */
+interface Network {
+  run(input: tf.Tensor): tf.Tensor[];
+  dispose(): void;
+}
+
+/**
+ * An 'fpn-head' model: the base model's pyramid (its files checked against the hashes this manifest
+ * was trained on) and the trained head. Outputs: per level, scores then distances.
+ */
+async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
+  const { manifest } = model;
+  const base = manifest.base!;
+  const baseModel = resolveModel(base.model);
+  for (const w of base.weights) {
+    const installed = baseModel.manifest.weights.find((b) => b.file === w.file);
+    if (installed?.sha256 !== w.sha256) {
+      throw new Error(`model ${manifest.id} was trained on ${base.model}'s ${w.file} with sha256 ${w.sha256.slice(0, 12)}..., but the installed one differs`);
+    }
+  }
+  const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, manifest.input.width, manifest.input.height, base.int32Overrides);
+  const { spec, params } = loadHead(model.dir, manifest.modelFile);
+  if (spec.numClasses !== manifest.labels.length || spec.bins !== (manifest.output as { bins?: number }).bins) {
+    throw new Error(`model ${manifest.id}: the head's ${spec.numClasses} classes and ${spec.bins} bins do not match the manifest`);
+  }
+  return {
+    run(input) {
+      const features = graph.execute(input, base.outputs) as tf.Tensor[];
+      try {
+        return headInference(features, params, spec.numClasses);
+      } finally {
+        tf.dispose(features);
+      }
+    },
+    dispose() {
+      graph.dispose();
+      tf.dispose(Object.values(params));
+    },
+  };
+}
+
 /** One loaded model with its decoding; one per worker thread. */
 export class Detector {
   private readonly classMap: Map<number, { id: number; name: string }>;
@@ -69,7 +133,7 @@ export class Detector {
 
   private constructor(
     readonly model: ResolvedModel,
-    private readonly graph: tf.GraphModel,
+    private readonly network: Network,
   ) {
     this.classMap = classToCategory(model.manifest);
     this.wanted = new Set(this.classMap.keys());
@@ -77,8 +141,20 @@ export class Detector {
 
   static async load(model: ResolvedModel): Promise<Detector> {
     await initBackend();
-    const graph = await loadGraphModel(model.dir, model.manifest.modelFile);
-    const detector = new Detector(model, graph);
+    let network: Network;
+    if (model.manifest.format === 'fpn-head') {
+      network = await loadFpnHeadNetwork(model);
+    } else {
+      const graph = await loadGraphModel(model.dir, model.manifest.modelFile);
+      network = {
+        run: (input) => {
+          const out = graph.execute(input);
+          return Array.isArray(out) ? out : [out];
+        },
+        dispose: () => graph.dispose(),
+      };
+    }
+    const detector = new Detector(model, network);
     detector.warmUp();
     return detector;
   }
@@ -96,8 +172,7 @@ export class Detector {
     const { width, height, layout } = this.model.manifest.input;
     const shape = layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
     tf.tidy(() => {
-      const out = this.graph.execute(tf.zeros(shape));
-      (Array.isArray(out) ? out : [out]).forEach((t) => t.dataSync());
+      this.network.run(tf.zeros(shape)).forEach((t) => t.dataSync());
     });
   }
 
@@ -107,29 +182,12 @@ export class Detector {
 
   /** Normalises interleaved RGB bytes into the model's layout, channel order, mean and std. */
   toInputTensor(image: LetterboxedImage): tf.Tensor {
-    const { width, height, layout, channels, mean, std } = this.model.manifest.input;
-    const plane = width * height;
-    const out = new Float32Array(plane * 3);
-    const order = channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-    const rgb = image.rgb;
-    for (let c = 0; c < 3; c++) {
-      const src = order[c];
-      const m = mean[c];
-      const inv = 1 / std[c];
-      if (layout === 'NCHW') {
-        const base = c * plane;
-        for (let i = 0; i < plane; i++) out[base + i] = (rgb[i * 3 + src] - m) * inv;
-      } else {
-        for (let i = 0; i < plane; i++) out[i * 3 + c] = (rgb[i * 3 + src] - m) * inv;
-      }
-    }
-    return tf.tensor(out, layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
+    return imageToInputTensor(image, this.model.manifest.input);
   }
 
   /** Runs the graph and returns its outputs as plain arrays with their shapes, in output order. */
   forward(input: tf.Tensor): { data: Float32Array; shape: number[] }[] {
-    const result = this.graph.execute(input);
-    const outputs = Array.isArray(result) ? result : [result];
+    const outputs = this.network.run(input);
     try {
       return outputs.map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape }));
     } finally {
@@ -145,10 +203,13 @@ export class Detector {
       const o = outputs[0];
       return decodeYolo(o.data, o.shape, out.variant, numClasses, minScore, this.wanted, this.inputWidth, this.inputHeight);
     }
-    const levels: NanodetLevel[] = out.strides.map((stride) => {
+    const fpnHead = manifest.format === 'fpn-head';
+    const levels: NanodetLevel[] = out.strides.map((stride, level) => {
       const cols = Math.ceil(this.inputWidth / stride);
       const rows = Math.ceil(this.inputHeight / stride);
       const cells = cols * rows;
+      // A trained head's outputs come in a known order; its class count may equal 4 x bins.
+      if (fpnHead) return { stride, cols, rows, scores: outputs[2 * level].data, distances: outputs[2 * level + 1].data };
       const scores = outputs.find((o) => o.shape[1] === cells && o.shape[2] === numClasses);
       const distances = outputs.find((o) => o.shape[1] === cells && o.shape[2] === 4 * out.bins);
       if (!scores || !distances) throw new Error(`model ${manifest.id}: no outputs for stride ${stride} ([1, ${cells}, ${numClasses}] and [1, ${cells}, ${4 * out.bins}])`);
@@ -207,7 +268,7 @@ export class Detector {
   }
 
   dispose(): void {
-    this.graph.dispose();
+    this.network.dispose();
   }
 }
 

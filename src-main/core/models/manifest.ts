@@ -24,13 +24,30 @@ const yoloOutput = z.object({
   iouThreshold: z.number().min(0).max(1).default(0.6),
 });
 
+/** For format 'fpn-head': where its features come from, checked by hash so a swapped base is refused. */
+const baseSchema = z.object({
+  /** The id of the base model folder under models/. */
+  model: z.string().min(1),
+  /** The base's files and their sha256, as that model's manifest lists them. */
+  weights: z.array(z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+  /** Graph nodes whose outputs are the pyramid levels, finest first, one per `output.strides`. */
+  outputs: z.array(z.string().min(1)).min(1),
+  /** int32 constants of the base graph to replace: the resize sizes that follow the input size. */
+  int32Overrides: z.record(z.string(), z.array(z.number().int())).default({}),
+});
+
 export const manifestSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, dot, dash, underscore'),
   name: z.string().min(1),
   version: z.string().min(1),
-  format: z.literal('tfjs-graph'),
-  /** The graph model's JSON file, relative to the model folder. */
+  /**
+   * 'tfjs-graph': one graph model, `modelFile`. 'fpn-head': the feature pyramid of another installed
+   * model (`base`) with a head trained by `fashion-detect train`, whose weights are `modelFile`.
+   */
+  format: z.enum(['tfjs-graph', 'fpn-head']),
+  /** The graph model's JSON file (or, for 'fpn-head', the head's JSON file), relative to the model folder. */
   modelFile: z.string().min(1),
+  base: baseSchema.optional(),
   input: z.object({
     width: z.number().int().positive(),
     height: z.number().int().positive(),
@@ -55,7 +72,7 @@ export const manifestSchema = z.object({
     trainedBy: z.string().optional(),
   }),
   weights: z.array(z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
-});
+}).refine((m) => m.format !== 'fpn-head' || m.base !== undefined, { message: "format 'fpn-head' needs a base", path: ['base'] });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type ModelCategory = z.infer<typeof categorySchema>;

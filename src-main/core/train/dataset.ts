@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { cocoDocumentSchema, type CocoDocument } from '../coco.js';
+import { UsageError } from '../errors.js';
+
+/** One training picture with its boxes, in source pixels [x, y, w, h] and class indices. */
+export interface TrainImage {
+  id: number;
+  file: string;
+  fileName: string;
+  width: number;
+  height: number;
+  boxes: { bbox: [number, number, number, number]; classIndex: number; categoryId: number }[];
+}
+
+export interface TrainSet {
+  categories: { id: number; name: string; supercategory: string }[];
+  images: TrainImage[];
+  /** Images named by the COCO file that could not be found, with the reason. */
+  skipped: { fileName: string; reason: string }[];
+  annotationCount: number;
+}
+
+/** Reads any COCO detection file (the app's exports included) and finds its pictures under `imagesDir`. */
+export function readTrainSet(annotationsFile: string, imagesDir: string): TrainSet {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(annotationsFile, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${annotationsFile}: ${code === 'ENOENT' ? 'file not found' : `not a JSON file (${(err as Error).message})`}`);
+  }
+  const parsed = cocoDocumentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new UsageError(`${annotationsFile}: not a COCO detection file: ${first.path.join('.') || 'document'}: ${first.message}`);
+  }
+  const doc: CocoDocument = parsed.data;
+  if (!fs.existsSync(imagesDir) || !fs.statSync(imagesDir).isDirectory()) throw new UsageError(`${imagesDir}: no such folder of images`);
+  if (doc.categories.length === 0) throw new UsageError(`${annotationsFile}: lists no categories to train`);
+  const categories = [...doc.categories].sort((a, b) => a.id - b.id).map((c) => ({ id: c.id, name: c.name, supercategory: c.supercategory }));
+  const names = new Set<string>();
+  for (const c of categories) {
+    if (names.has(c.name)) throw new UsageError(`${annotationsFile}: category name "${c.name}" is used twice`);
+    names.add(c.name);
+  }
+  const classOf = new Map(categories.map((c, i) => [c.id, i]));
+  const byImage = new Map<number, TrainImage['boxes']>();
+  let annotationCount = 0;
+  for (const a of doc.annotations) {
+    const classIndex = classOf.get(a.category_id);
+    if (classIndex === undefined) throw new UsageError(`${annotationsFile}: annotation ${a.id} has category ${a.category_id}, which the file does not list`);
+    // Crowd regions and degenerate boxes teach nothing about single items.
+    if (a.iscrowd === 1 || a.bbox[2] < 1 || a.bbox[3] < 1) continue;
+    const list = byImage.get(a.image_id) ?? [];
+    list.push({ bbox: [a.bbox[0], a.bbox[1], a.bbox[2], a.bbox[3]], classIndex, categoryId: a.category_id });
+    byImage.set(a.image_id, list);
+    annotationCount++;
+  }
+  const images: TrainImage[] = [];
+  const skipped: TrainSet['skipped'] = [];
+  for (const img of [...doc.images].sort((a, b) => a.id - b.id)) {
+    const file = path.resolve(imagesDir, img.file_name);
+    if (!fs.existsSync(file)) {
+      skipped.push({ fileName: img.file_name, reason: `not found under ${imagesDir}` });
+      continue;
+    }
+    images.push({ id: img.id, file, fileName: img.file_name, width: img.width, height: img.height, boxes: byImage.get(img.id) ?? [] });
+  }
+  if (images.filter((i) => i.boxes.length > 0).length < 2) {
+    throw new UsageError(`${annotationsFile}: fewer than two pictures with boxes were found under ${imagesDir}${skipped.length ? ` (${skipped.length} missing, e.g. ${skipped[0].fileName})` : ''}`);
+  }
+  return { categories, images, skipped, annotationCount };
+}
+
+/** mulberry32: a small seeded generator, so the split and the shuffles repeat from run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** A fixed, seeded hold-out: the same photos are validation photos on every run and every resume. */
+export function splitTrainVal(images: readonly TrainImage[], valFraction: number, seed: number): { train: TrainImage[]; val: TrainImage[] } {
+  const order = shuffled(images, seededRandom(seed ^ 0x5eed));
+  const valCount = valFraction > 0 ? Math.min(images.length - 1, Math.max(1, Math.round(images.length * valFraction))) : 0;
+  const valIds = new Set(order.slice(0, valCount).map((i) => i.id));
+  return { train: images.filter((i) => !valIds.has(i.id)), val: images.filter((i) => valIds.has(i.id)) };
+}
+
+/** A model input shaped like the photos: portrait, landscape or square, sides multiples of 32. */
+export function inputSizeFor(images: readonly TrainImage[]): { width: number; height: number } {
+  const ratios = images.map((i) => i.height / i.width).sort((a, b) => a - b);
+  const median = ratios[Math.floor(ratios.length / 2)];
+  if (median > 1.2) return { width: 352, height: 512 };
+  if (median < 1 / 1.2) return { width: 512, height: 352 };
+  return { width: 416, height: 416 };
+}

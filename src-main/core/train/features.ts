@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from '../backend.js';
+import { imageToInputTensor } from '../detector.js';
+import { decodeLetterboxed, type LetterboxedImage } from '../images.js';
+import type { Letterbox } from '../letterbox.js';
+import type { ModelManifest } from '../models/manifest.js';
+
+/**
+ * The frozen base's pyramid, computed once per photo (and once per mirrored photo) and kept, so an
+ * epoch costs only the head. Features are stored NHWC per level, levels in order, in one array.
+ */
+export interface FeatureSample {
+  features: Float32Array;
+  box: Letterbox;
+  flipped: boolean;
+}
+
+/** Mirrors the picture part of a letterboxed image (the padding stays on the right). */
+export function mirrorLetterboxed(image: LetterboxedImage): LetterboxedImage {
+  const { dstWidth, scaledWidth, scaledHeight } = image.box;
+  const rgb = Buffer.from(image.rgb);
+  for (let y = 0; y < scaledHeight; y++) {
+    const row = y * dstWidth * 3;
+    for (let x = 0; x < scaledWidth; x++) {
+      const from = row + (scaledWidth - 1 - x) * 3;
+      const to = row + x * 3;
+      rgb[to] = image.rgb[from];
+      rgb[to + 1] = image.rgb[from + 1];
+      rgb[to + 2] = image.rgb[from + 2];
+    }
+  }
+  return { ...image, rgb };
+}
+
+export interface FeatureExtractor {
+  graph: tf.GraphModel;
+  outputs: string[];
+  input: ModelManifest['input'];
+  channels: number;
+  /** Identifies base and input size in cache keys. */
+  fingerprint: string;
+}
+
+const HEADER_FLOATS = 8;
+
+function cacheFile(cacheDir: string, extractor: FeatureExtractor, file: string, flipped: boolean): string {
+  const stat = fs.statSync(file);
+  const key = createHash('sha256')
+    .update([extractor.fingerprint, path.resolve(file), stat.size, stat.mtimeMs, flipped ? 'flip' : 'plain'].join('\n'))
+    .digest('hex')
+    .slice(0, 32);
+  return path.join(cacheDir, `${key}.f32`);
+}
+
+/** One photo's pyramid, read from the cache when it is there, else computed and cached. */
+export async function photoFeatures(extractor: FeatureExtractor, file: string, flipped: boolean, cacheDir?: string): Promise<FeatureSample> {
+  const cached = cacheDir ? cacheFile(cacheDir, extractor, file, flipped) : undefined;
+  if (cached && fs.existsSync(cached)) {
+    const bytes = fs.readFileSync(cached);
+    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const [srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight] = all.subarray(0, 7);
+    return {
+      features: all.slice(HEADER_FLOATS),
+      box: { srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight },
+      flipped,
+    };
+  }
+  const { width, height, padValue } = extractor.input;
+  let image = await decodeLetterboxed(file, width, height, padValue);
+  if (flipped) image = mirrorLetterboxed(image);
+  const levels = tf.tidy(() => {
+    const input = imageToInputTensor(image, extractor.input);
+    return extractor.graph.execute(input, extractor.outputs) as tf.Tensor[];
+  });
+  const parts = levels.map((t) => ({ data: t.dataSync() as Float32Array, h: t.shape[2]!, w: t.shape[3]! }));
+  tf.dispose(levels);
+  const c = extractor.channels;
+  const total = parts.reduce((n, p) => n + p.h * p.w * c, 0);
+  const out = new Float32Array(HEADER_FLOATS + total);
+  const b = image.box;
+  out.set([b.srcWidth, b.srcHeight, b.dstWidth, b.dstHeight, b.scale, b.scaledWidth, b.scaledHeight]);
+  let offset = HEADER_FLOATS;
+  for (const p of parts) {
+    // NCHW (the graph's layout) to NHWC (the head's).
+    const plane = p.h * p.w;
+    for (let ci = 0; ci < c; ci++) {
+      const src = ci * plane;
+      for (let i = 0; i < plane; i++) out[offset + i * c + ci] = p.data[src + i];
+    }
+    offset += plane * c;
+  }
+  if (cached) {
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, Buffer.from(out.buffer));
+    fs.renameSync(tmp, cached);
+  }
+  return { features: out.slice(HEADER_FLOATS), box: b, flipped };
+}
+
+/** Per-channel mean and standard deviation over every cell of the given samples. */
+export function featureStatistics(samples: readonly FeatureSample[], channels: number): { mean: Float32Array; std: Float32Array } {
+  const sum = new Float64Array(channels);
+  const sq = new Float64Array(channels);
+  let n = 0;
+  for (const s of samples) {
+    const f = s.features;
+    for (let i = 0; i < f.length; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const v = f[i + c];
+        sum[c] += v;
+        sq[c] += v * v;
+      }
+    }
+    n += f.length / channels;
+  }
+  const mean = new Float32Array(channels);
+  const std = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    mean[c] = sum[c] / n;
+    std[c] = Math.sqrt(Math.max(1e-8, sq[c] / n - mean[c] * mean[c])) + 1e-3;
+  }
+  return { mean, std };
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { tf } from '../backend.js';
+import { conv3x3, linear } from './ops.js';
+
+/**
+ * The trained part of an 'fpn-head' model: one head shared by all pyramid levels, two 3x3
+ * convolutions and a 1x1 output of class logits and Generalised Focal Loss distance bins
+ * (NanoDet's output layout, so the NanoDet decoder reads it). The base's features are standardised
+ * per channel first, with statistics measured on the training photos.
+ */
+export const headSpecSchema = z.object({
+  kind: z.literal('fpn-head'),
+  version: z.literal(1),
+  inChannels: z.number().int().positive(),
+  width: z.number().int().positive(),
+  numClasses: z.number().int().positive(),
+  bins: z.number().int().min(2),
+  weightsFile: z.string().min(1),
+  tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()) })),
+});
+export type HeadSpec = z.infer<typeof headSpecSchema>;
+
+export const HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'conv2', 'bias2', 'out', 'outBias'] as const;
+export type HeadTensorName = (typeof HEAD_TENSORS)[number];
+export type HeadParams = Record<HeadTensorName, tf.Tensor>;
+
+export interface HeadShape {
+  inChannels: number;
+  width: number;
+  numClasses: number;
+  bins: number;
+}
+
+export function headTensorShapes(s: HeadShape): Record<HeadTensorName, number[]> {
+  const k = s.numClasses + 4 * s.bins;
+  return {
+    featureMean: [s.inChannels],
+    featureStd: [s.inChannels],
+    conv1: [3, 3, s.inChannels, s.width],
+    bias1: [s.width],
+    conv2: [3, 3, s.width, s.width],
+    bias2: [s.width],
+    out: [s.width, k],
+    outBias: [k],
+  };
+}
+
+/** Fresh weights: He-normal convolutions, class bias for a 1% prior (focal-loss practice), zero distances. */
+export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Float32Array, seed: number): HeadParams {
+  const shapes = headTensorShapes(s);
+  const he = (shape: number[], fanIn: number, salt: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + salt);
+  const outBias = new Float32Array(s.numClasses + 4 * s.bins);
+  outBias.fill(-Math.log((1 - 0.01) / 0.01), 0, s.numClasses);
+  return {
+    featureMean: tf.tensor1d(featureMean),
+    featureStd: tf.tensor1d(featureStd),
+    conv1: he(shapes.conv1, 9 * s.inChannels, 1),
+    bias1: tf.zeros(shapes.bias1),
+    conv2: he(shapes.conv2, 9 * s.width, 2),
+    bias2: tf.zeros(shapes.bias2),
+    out: tf.randomNormal(shapes.out, 0, 0.01, 'float32', seed + 3),
+    outBias: tf.tensor1d(outBias),
+  };
+}
+
+/**
+ * One pyramid level, NHWC features already standardised, to [B, H * W, numClasses + 4 * bins] raw
+ * outputs. `trainable` uses the convolutions with hand-written gradients; otherwise plain tf.conv2d.
+ */
+export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean): tf.Tensor3D {
+  const [b, h, w] = x.shape;
+  const conv = (input: tf.Tensor4D, kernel: tf.Tensor, inputGrad: boolean) =>
+    trainable ? conv3x3(input, kernel as tf.Tensor4D, inputGrad) : tf.conv2d(input, kernel as tf.Tensor4D, 1, 'same');
+  const h1 = tf.relu(tf.add(conv(x, p.conv1, false), p.bias1)) as tf.Tensor4D;
+  const h2 = tf.relu(tf.add(conv(h1, p.conv2, true), p.bias2)) as tf.Tensor4D;
+  const width = h2.shape[3];
+  const flat = h2.reshape([b * h * w, width]) as tf.Tensor2D;
+  const out = trainable ? linear(flat, p.out as tf.Tensor2D, true) : tf.matMul(flat, p.out as tf.Tensor2D);
+  return tf.add(out, p.outBias).reshape([b, h * w, -1]) as tf.Tensor3D;
+}
+
+/**
+ * Inference from the base graph's NCHW pyramid outputs: per level, class scores (sigmoid applied)
+ * [1, cells, numClasses] and distance logits [1, cells, 4 * bins], in level order.
+ */
+export function headInference(levels: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
+  return tf.tidy(() =>
+    levels.flatMap((nchw) => {
+      const nhwc = tf.transpose(nchw, [0, 2, 3, 1]);
+      const x = tf.div(tf.sub(nhwc, p.featureMean), p.featureStd) as tf.Tensor4D;
+      const raw = headLevel(x, p, false);
+      const k = raw.shape[2];
+      const scores = tf.sigmoid(tf.slice(raw, [0, 0, 0], [-1, -1, numClasses]));
+      const distances = tf.slice(raw, [0, 0, numClasses], [-1, -1, k - numClasses]);
+      return [scores, distances];
+    }),
+  );
+}
+
+/** Writes the head as `<name>.json` (spec) and `<name>.bin` (float32, tensors in spec order); returns their sha256. */
+export function saveHead(dir: string, name: string, s: HeadShape, p: HeadParams): { file: string; sha256: string }[] {
+  const shapes = headTensorShapes(s);
+  const spec: HeadSpec = {
+    kind: 'fpn-head',
+    version: 1,
+    ...s,
+    weightsFile: `${name}.bin`,
+    tensors: HEAD_TENSORS.map((n) => ({ name: n, shape: shapes[n] })),
+  };
+  const parts = HEAD_TENSORS.map((n) => Buffer.from((p[n].dataSync() as Float32Array).slice().buffer));
+  const bin = Buffer.concat(parts);
+  const json = Buffer.from(JSON.stringify(spec, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, spec.weightsFile), bin);
+  fs.writeFileSync(path.join(dir, `${name}.json`), json);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  return [
+    { file: `${name}.json`, sha256: sha(json) },
+    { file: spec.weightsFile, sha256: sha(bin) },
+  ];
+}
+
+export function loadHead(dir: string, specFile: string): { spec: HeadSpec; params: HeadParams } {
+  const spec = headSpecSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, specFile), 'utf8')));
+  const bin = fs.readFileSync(path.join(dir, spec.weightsFile));
+  const expected = headTensorShapes(spec);
+  let offset = 0;
+  const params = {} as HeadParams;
+  for (const name of HEAD_TENSORS) {
+    const t = spec.tensors.find((e) => e.name === name);
+    if (!t || t.shape.join() !== expected[name].join()) throw new Error(`${specFile}: tensor ${name} missing or of the wrong shape`);
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (offset + size * 4 > bin.length) throw new Error(`${spec.weightsFile}: too short for the tensors in ${specFile}`);
+    const data = new Float32Array(size);
+    Buffer.from(data.buffer).set(bin.subarray(offset, offset + size * 4));
+    params[name] = tf.tensor(data, t.shape);
+    offset += size * 4;
+  }
+  if (offset !== bin.length) throw new Error(`${spec.weightsFile}: ${bin.length - offset} bytes more than ${specFile} describes`);
+  return { spec, params };
+}

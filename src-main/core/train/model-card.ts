@@ -1,0 +1,78 @@
+import { writeFileAtomic } from '../atomic-write.js';
+import type { ModelManifest } from '../models/manifest.js';
+import type { EpochRecord, ValidationResult } from './train.js';
+
+export interface CardInput {
+  manifest: ModelManifest;
+  metrics: {
+    data: { annotations: string; photos: number; trainPhotos: number; validationPhotos: number; boxes: number; boxesPerCategory: Record<string, number> };
+    settings: Record<string, unknown> & { input: { width: number; height: number }; epochs: number };
+    trainSeconds: number;
+    backend: string;
+    history: EpochRecord[];
+    validation?: ValidationResult;
+  };
+  citation?: string;
+}
+
+const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
+
+/** The model card: what the model was trained on, how, for how long, and what it reached on held-out photos. */
+export function modelCardText({ manifest, metrics, citation }: CardInput): string {
+  const s = metrics.settings;
+  const v = metrics.validation;
+  const minutes = (metrics.trainSeconds / 60).toFixed(1);
+  const lines = [
+    `# Model card: ${manifest.id}`,
+    '',
+    manifest.name,
+    '',
+    '## Model',
+    '',
+    `- Base: the feature pyramid (strides ${(manifest.output as { strides: number[] }).strides.join(', ')}) of \`${manifest.base?.model}\` ` +
+      `(${manifest.source.npm ?? 'npm'}), frozen, run at ${s.input.width}x${s.input.height} (width x height).`,
+    `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side).`,
+    '- Loss: quality focal loss, GIoU and distribution focal loss; FCOS-style assignment with centre sampling.',
+    `- Weights: ${manifest.weights.map((w) => `\`${w.file}\``).join(', ')} (sha256 in manifest.json).`,
+    `- Licence: ${manifest.license}`,
+    '',
+    '## Data',
+    '',
+    `- ${metrics.data.annotations}: ${metrics.data.photos} photos, ${metrics.data.boxes} boxes; ${metrics.data.trainPhotos} photos trained on, ` +
+      `${metrics.data.validationPhotos} held out for validation (${Math.round(Number(s.valSplit) * 100)}%, seed ${String(s.seed)}).`,
+    ...(citation ? [`- Source: ${citation}`] : []),
+    '',
+    '| category | boxes |',
+    '|---|---:|',
+    ...Object.entries(metrics.data.boxesPerCategory).map(([name, n]) => `| ${name} | ${n} |`),
+    '',
+    '## Training',
+    '',
+    `- ${s.epochs} epochs, batch ${String(s.batchSize)}, Adam, peak learning rate ${String(s.learningRate)} with warm-up and cosine decay.`,
+    '- Augmentation: horizontal mirroring (the pyramid of each photo and of its mirror image is computed once and reused).',
+    `- Training time: ${minutes} minutes on the tfjs ${metrics.backend} backend (CPU), not counting the one-off feature extraction.`,
+    '',
+    '## Validation (held-out split of the training file, never trained on)',
+    '',
+    v
+      ? `On ${v.images} photos: mAP50 **${f3(v.ap50)}**, mAP[.5:.95] **${f3(v.ap)}**, AP75 ${f3(v.ap75)} (COCO evaluation, 100 detections a photo, minimum score 0.05).`
+      : 'No validation split was held out.',
+    '',
+    ...(v
+      ? ['| category | boxes | AP50 | AP[.5:.95] |', '|---|---:|---:|---:|', ...v.perCategory.map((c) => `| ${c.name} | ${c.gtCount} | ${f3(c.ap50)} | ${f3(c.ap)} |`), '']
+      : []),
+    '### By epoch',
+    '',
+    '| epoch | loss | val AP50 |',
+    '|---:|---:|---:|',
+    ...metrics.history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${f3(h.valAp50)} |`),
+    '',
+    'The validation figures describe photos of the same kind as the training file; expect lower figures on photos unlike them.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function writeModelCard(file: string, input: CardInput): void {
+  writeFileAtomic(file, modelCardText(input));
+}

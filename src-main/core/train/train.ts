@@ -1,0 +1,544 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+import { initBackend, tf } from '../backend.js';
+import { UsageError } from '../errors.js';
+import { evaluateBoxes, type CategoryEval } from '../eval/coco-eval.js';
+import { boxToInput, boxToSource } from '../letterbox.js';
+import { decodeNanodet, type NanodetLevel } from '../models/decode-nanodet.js';
+import type { ModelManifest } from '../models/manifest.js';
+import { resolveModel } from '../models/registry.js';
+import { classwiseNms } from '../nms.js';
+import { inputSizeFor, readTrainSet, seededRandom, shuffled, splitTrainVal, type TrainImage } from './dataset.js';
+import { featureStatistics, photoFeatures, type FeatureExtractor, type FeatureSample } from './features.js';
+import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
+import { HEAD_TENSORS, headLevel, headTensorShapes, initHead, saveHead, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
+import { batchTargets, disposeTargets, gflLoss } from './loss.js';
+import { writeModelCard } from './model-card.js';
+import { assignTargets, cellCount, pyramidLevels, type Level, type Targets } from './targets.js';
+
+export interface TrainOptions {
+  annotations: string;
+  images: string;
+  out: string;
+  base?: string;
+  epochs?: number;
+  valSplit?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Channels of the head's two 3x3 convolutions. */
+  width?: number;
+  /** Model input; by default shaped like the photos. */
+  input?: { width: number; height: number };
+  seed?: number;
+  /** Id, name, licence line and citation for the manifest and the model card. */
+  id?: string;
+  name?: string;
+  license?: string;
+  citation?: string;
+  /** Where the pyramid of each photo is cached between runs; `false` keeps it in memory only. */
+  cacheDir?: string | false;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface TrainProgress {
+  phase: 'features' | 'train';
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  /** Mean loss over this epoch so far. */
+  loss?: number;
+  /** Validation AP50 after the last finished epoch. */
+  valAp50?: number | null;
+  etaSeconds?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  valAp50: number | null;
+  valAp: number | null;
+  seconds: number;
+}
+
+export interface ValidationResult {
+  images: number;
+  ap: number | null;
+  ap50: number | null;
+  ap75: number | null;
+  perCategory: { name: string; gtCount: number; ap: number | null; ap50: number | null }[];
+}
+
+export interface TrainResult {
+  status: 'finished' | 'stopped';
+  out: string;
+  epochsDone: number;
+  epochs: number;
+  validation?: ValidationResult;
+  trainSeconds: number;
+}
+
+const BINS = 9;
+const CHECKPOINT_JSON = 'checkpoint.json';
+const CHECKPOINT_BIN = 'checkpoint.bin';
+const HEAD_NAME = 'head';
+
+interface Settings {
+  annotations: string;
+  annotationsSha256: string;
+  images: string;
+  base: string;
+  input: { width: number; height: number };
+  width: number;
+  bins: number;
+  batchSize: number;
+  learningRate: number;
+  valSplit: number;
+  seed: number;
+}
+
+interface CheckpointState {
+  version: 1;
+  settings: Settings;
+  epochs: number;
+  /** Epochs finished, and steps finished in the next one. */
+  epoch: number;
+  step: number;
+  trainSeconds: number;
+  history: EpochRecord[];
+  stepLossSum: number;
+  tensors: { name: string; shape: number[] }[];
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function modelId(out: string, id?: string): string {
+  const raw = id ?? path.basename(path.resolve(out));
+  const clean = raw.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  if (!clean) throw new UsageError(`cannot make a model id from "${raw}": pass --id`);
+  return clean;
+}
+
+/** Learning rate: linear warm-up over the first 300 steps, then cosine down to 5%. */
+function learningRateAt(step: number, totalSteps: number, peak: number): number {
+  const warmup = Math.min(300, Math.floor(totalSteps / 10));
+  if (step < warmup) return peak * (0.1 + (0.9 * step) / warmup);
+  const t = (step - warmup) / Math.max(1, totalSteps - warmup);
+  return peak * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t))));
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
+}
+export { formatDuration };
+
+/** Target boxes of a photo in model input pixels (mirrored with the photo when it is). */
+function targetsFor(image: TrainImage, sample: FeatureSample, levels: Level[]): Targets {
+  const box = sample.box;
+  const boxes = image.boxes.map((b) => {
+    let [x1, y1, x2, y2] = boxToInput(box, b.bbox[0], b.bbox[1], b.bbox[2], b.bbox[3]);
+    if (sample.flipped) [x1, x2] = [box.scaledWidth - x2, box.scaledWidth - x1];
+    return { x1, y1, x2, y2, classIndex: b.classIndex };
+  });
+  return assignTargets(boxes, levels, BINS);
+}
+
+/** Standardised NHWC level tensors for a batch of samples. */
+function batchFeatures(samples: readonly FeatureSample[], levels: Level[], channels: number, mean: Float32Array, std: Float32Array): tf.Tensor4D[] {
+  const inv = std.map((s) => 1 / s);
+  let offset = 0;
+  return levels.map((l) => {
+    const size = l.rows * l.cols * channels;
+    const data = new Float32Array(samples.length * size);
+    samples.forEach((s, bi) => {
+      const src = s.features;
+      const dst = bi * size;
+      for (let i = 0; i < size; i += channels) {
+        for (let c = 0; c < channels; c++) data[dst + i + c] = (src[offset + i + c] - mean[c]) * inv[c];
+      }
+    });
+    offset += size;
+    return tf.tensor4d(data, [samples.length, l.rows, l.cols, channels]);
+  });
+}
+
+/** COCO AP of the head on held-out photos, boxes mapped back to source pixels as the Detector does. */
+function validate(
+  params: HeadParams,
+  val: { image: TrainImage; sample: FeatureSample }[],
+  categories: { id: number; name: string }[],
+  levels: Level[],
+  channels: number,
+  input: { width: number; height: number },
+  iouThreshold: number,
+): ValidationResult {
+  const numClasses = categories.length;
+  const wanted = new Set(categories.map((_, i) => i));
+  const mean = params.featureMean.dataSync() as Float32Array;
+  const std = params.featureStd.dataSync() as Float32Array;
+  const dts: { imageId: number; categoryId: number; bbox: [number, number, number, number]; score: number }[] = [];
+  const batch = 8;
+  for (let i = 0; i < val.length; i += batch) {
+    const chunk = val.slice(i, i + batch);
+    const feats = batchFeatures(chunk.map((v) => v.sample), levels, channels, mean, std);
+    const raws = feats.map((f) => {
+      const r = tf.tidy(() => headLevel(f, params, false));
+      const data = r.dataSync() as Float32Array;
+      const k = r.shape[2];
+      r.dispose();
+      return { data, k };
+    });
+    tf.dispose(feats);
+    chunk.forEach((v, bi) => {
+      const lv: NanodetLevel[] = levels.map((l, li) => {
+        const cells = l.rows * l.cols;
+        const { data, k } = raws[li];
+        const scores = new Float32Array(cells * numClasses);
+        const distances = new Float32Array(cells * 4 * BINS);
+        for (let c = 0; c < cells; c++) {
+          const o = (bi * cells + c) * k;
+          scores.set(data.subarray(o, o + numClasses), c * numClasses);
+          distances.set(data.subarray(o + numClasses, o + k), c * 4 * BINS);
+        }
+        return { stride: l.stride, cols: l.cols, rows: l.rows, scores, distances };
+      });
+      const candidates = decodeNanodet(lv, numClasses, BINS, 0.05, wanted, input.width, input.height, true);
+      for (const c of classwiseNms(candidates, iouThreshold, 100)) {
+        const bbox = boxToSource(v.sample.box, c.x1, c.y1, c.x2, c.y2);
+        if (bbox[2] < 1 || bbox[3] < 1) continue;
+        dts.push({ imageId: v.image.id, categoryId: categories[c.classIndex].id, bbox, score: c.score });
+      }
+    });
+  }
+  const gts = val.flatMap((v) => v.image.boxes.map((b) => ({ imageId: v.image.id, categoryId: b.categoryId, bbox: b.bbox })));
+  const result = evaluateBoxes(val.map((v) => v.image.id).sort((a, b) => a - b), categories, gts, dts);
+  return {
+    images: val.length,
+    ap: result.ap,
+    ap50: result.ap50,
+    ap75: result.ap75,
+    perCategory: result.perCategory.map((c: CategoryEval) => ({ name: c.name, gtCount: c.gtCount, ap: c.ap, ap50: c.ap50 })),
+  };
+}
+
+async function saveCheckpoint(out: string, state: CheckpointState, params: HeadParams, optimizer: tf.AdamOptimizer): Promise<void> {
+  const named: { name: string; tensor: tf.Tensor }[] = [
+    ...HEAD_TENSORS.map((n) => ({ name: `head/${n}`, tensor: params[n] })),
+    ...(await optimizer.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
+  ];
+  const buffers = named.map((w) => Buffer.from((w.tensor.dataSync() as Float32Array).slice().buffer));
+  // The iteration count is an int32 scalar; it is stored as a float like the rest.
+  writeFileAtomic(path.join(out, CHECKPOINT_BIN), Buffer.concat(buffers));
+  state.tensors = named.map((w) => ({ name: w.name, shape: w.tensor.shape }));
+  writeFileAtomic(path.join(out, CHECKPOINT_JSON), JSON.stringify(state, null, 2) + '\n');
+}
+
+function readCheckpoint(out: string): { state: CheckpointState; tensors: Map<string, tf.Tensor> } | undefined {
+  const jsonFile = path.join(out, CHECKPOINT_JSON);
+  if (!fs.existsSync(jsonFile)) return undefined;
+  const state = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as CheckpointState;
+  const bin = fs.readFileSync(path.join(out, CHECKPOINT_BIN));
+  const tensors = new Map<string, tf.Tensor>();
+  let offset = 0;
+  for (const t of state.tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    Buffer.from(data.buffer).set(bin.subarray(offset, offset + size * 4));
+    offset += size * 4;
+    tensors.set(t.name, t.name === 'adam/iter' ? tf.scalar(Math.round(data[0]), 'int32') : tf.tensor(data, t.shape));
+  }
+  if (offset !== bin.length) throw new Error(`${path.join(out, CHECKPOINT_BIN)} does not match ${jsonFile}: delete both to start over`);
+  return { state, tensors };
+}
+
+function sameSettings(a: Settings, b: Settings): string[] {
+  return (Object.keys(a) as (keyof Settings)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/**
+ * Trains a head on the frozen feature pyramid of an installed NanoDet model for the categories of a
+ * COCO file, and writes a model folder (manifest, head weights, model card, metrics). A checkpoint
+ * is written each epoch and on stop; run again with the same `out` to resume.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? (() => {});
+  const out = path.resolve(opts.out);
+  const epochs = opts.epochs ?? 40;
+  const valSplit = opts.valSplit ?? 0.15;
+  if (!(valSplit >= 0 && valSplit < 1)) throw new UsageError('--val-split must be from 0 to below 1');
+  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError('--epochs must be a whole number of at least 1');
+  if (fs.existsSync(path.join(out, 'manifest.json')) && !fs.existsSync(path.join(out, CHECKPOINT_JSON))) {
+    throw new UsageError(`${out} already holds a trained model: choose another --out, or delete it to train again`);
+  }
+
+  const set = readTrainSet(opts.annotations, opts.images);
+  for (const s of set.skipped.slice(0, 5)) log(`skipping ${s.fileName}: ${s.reason}`);
+  if (set.skipped.length > 5) log(`... and ${set.skipped.length - 5} more pictures not found`);
+
+  const baseModel = resolveModel(opts.base ?? NANODET_FPN.model);
+  if (baseModel.manifest.id !== NANODET_FPN.model || baseModel.manifest.format !== 'tfjs-graph') {
+    throw new UsageError(`--base ${baseModel.manifest.id}: training starts from coco-nanodet's feature pyramid only`);
+  }
+  await initBackend();
+
+  const settings: Settings = {
+    annotations: path.resolve(opts.annotations),
+    annotationsSha256: sha256(opts.annotations),
+    images: path.resolve(opts.images),
+    base: baseModel.manifest.id,
+    input: opts.input ?? inputSizeFor(set.images),
+    width: opts.width ?? 64,
+    bins: BINS,
+    batchSize: opts.batchSize ?? 8,
+    learningRate: opts.learningRate ?? 2e-3,
+    valSplit,
+    seed: opts.seed ?? 0,
+  };
+  const resumed = readCheckpoint(out);
+  if (resumed) {
+    const differs = sameSettings(resumed.state.settings, settings);
+    if (differs.length > 0) {
+      tf.dispose([...resumed.tensors.values()]);
+      throw new UsageError(`${out} holds a checkpoint of a different training (${differs.join(', ')} differ): use another --out, or delete ${CHECKPOINT_JSON} there to start over`);
+    }
+    log(`resuming from ${path.join(out, CHECKPOINT_JSON)}: epoch ${resumed.state.epoch + 1}, step ${resumed.state.step}`);
+  }
+  fs.mkdirSync(out, { recursive: true });
+
+  const { width: inW, height: inH } = settings.input;
+  const baseSpec = nanodetBaseSpec(baseModel.manifest, inW, inH);
+  const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, inW, inH, baseSpec.int32Overrides);
+  const input: ModelManifest['input'] = { ...baseModel.manifest.input, width: inW, height: inH };
+  const extractor: FeatureExtractor = {
+    graph,
+    outputs: baseSpec.outputs,
+    input,
+    channels: NANODET_FPN.channels,
+    fingerprint: [baseModel.manifest.id, ...baseModel.manifest.weights.map((w) => w.sha256), inW, inH].join(':'),
+  };
+  const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? path.join(os.tmpdir(), 'fashion-detect-features'));
+  const levels = pyramidLevels(inW, inH, NANODET_FPN.strides);
+  const cells = cellCount(levels);
+  const channels = NANODET_FPN.channels;
+  const numClasses = set.categories.length;
+  const { train: trainImages, val: valImages } = splitTrainVal(set.images, valSplit, settings.seed);
+
+  // The pyramid of every photo, and of every training photo mirrored: the only augmentation that a
+  // frozen base can be given exactly.
+  const jobs = [...trainImages.flatMap((image) => [{ image, flip: false }, { image, flip: true }]), ...valImages.map((image) => ({ image, flip: false }))];
+  const samples: { image: TrainImage; sample: FeatureSample; flip: boolean }[] = [];
+  const featureStart = performance.now();
+  let lastReport = 0;
+  for (const [i, job] of jobs.entries()) {
+    if (opts.signal?.aborted) break;
+    try {
+      samples.push({ image: job.image, flip: job.flip, sample: await photoFeatures(extractor, job.image.file, job.flip, cacheDir) });
+    } catch (err) {
+      if (!job.flip) log(`skipping ${job.image.fileName}: ${(err as Error).message}`);
+    }
+    const now = performance.now();
+    if (now - lastReport > 1000 || i === jobs.length - 1) {
+      lastReport = now;
+      const rate = (i + 1) / ((now - featureStart) / 1000);
+      opts.onProgress?.({ phase: 'features', epoch: 0, epochs, step: i + 1, steps: jobs.length, etaSeconds: (jobs.length - i - 1) / rate });
+    }
+  }
+  graph.dispose();
+  if (opts.signal?.aborted) {
+    log('stopped while reading photos; nothing trained yet (the features read so far are cached)');
+    return { status: 'stopped', out, epochsDone: resumed?.state.epoch ?? 0, epochs, trainSeconds: resumed?.state.trainSeconds ?? 0 };
+  }
+  const valIds = new Set(valImages.map((i) => i.id));
+  const trainSamples = samples.filter((s) => !valIds.has(s.image.id));
+  const valSamples = samples.filter((s) => valIds.has(s.image.id)).map((s) => ({ image: s.image, sample: s.sample }));
+  const trainTargets = trainSamples.map((s) => targetsFor(s.image, s.sample, levels));
+  // Photos in training order: each epoch takes every photo once, plain or mirrored at random.
+  const photoIds = [...new Set(trainSamples.map((s) => s.image.id))];
+  const variants = new Map<number, number[]>();
+  trainSamples.forEach((s, i) => variants.set(s.image.id, [...(variants.get(s.image.id) ?? []), i]));
+
+  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS };
+  let params: HeadParams;
+  if (resumed) {
+    params = Object.fromEntries(HEAD_TENSORS.map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
+  } else {
+    const stats = featureStatistics(trainSamples.filter((s) => !s.flip).slice(0, 200).map((s) => s.sample), channels);
+    params = initHead(shape, stats.mean, stats.std, settings.seed);
+  }
+  const trainable: HeadTensorName[] = ['conv1', 'bias1', 'conv2', 'bias2', 'out', 'outBias'];
+  const variables = new Map<HeadTensorName, tf.Variable>();
+  for (const n of trainable) {
+    const v = tf.variable(params[n], true, `head-${n}-${Date.now()}`);
+    params[n].dispose();
+    params[n] = v;
+    variables.set(n, v);
+  }
+  const optimizer = tf.train.adam(settings.learningRate);
+  if (resumed) {
+    const adam = resumed.state.tensors.filter((t) => t.name.startsWith('adam/')).map((t) => ({ name: t.name.slice(5), tensor: resumed.tensors.get(t.name)! }));
+    // Adam's slots follow the variable order of the first update; they are restored in that order.
+    if (adam.length > 1) await optimizer.setWeights(adam);
+  }
+
+  const steps = Math.ceil(photoIds.length / settings.batchSize);
+  const totalSteps = steps * epochs;
+  const state: CheckpointState = resumed?.state ?? {
+    version: 1,
+    settings,
+    epochs,
+    epoch: 0,
+    step: 0,
+    trainSeconds: 0,
+    history: [],
+    stepLossSum: 0,
+    tensors: [],
+  };
+  state.epochs = epochs;
+  log(
+    `training ${numClasses} categories on ${photoIds.length} photos (${valSamples.length} held out for validation), ` +
+      `input ${inW}x${inH}, ${epochs} epochs of ${steps} steps`,
+  );
+
+  let sessionSteps = 0;
+  let sessionSeconds = 0;
+  let stopped = false;
+  const lastVal = () => state.history.at(-1)?.valAp50 ?? null;
+  while (state.epoch < epochs && !stopped) {
+    const random = seededRandom(settings.seed * 7919 + state.epoch + 1);
+    const order = shuffled(photoIds, random).map((id) => {
+      const v = variants.get(id)!;
+      return v[Math.floor(random() * v.length)];
+    });
+    const epochStart = performance.now();
+    for (; state.step < steps; state.step++) {
+      if (opts.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      const t0 = performance.now();
+      const picks = order.slice(state.step * settings.batchSize, (state.step + 1) * settings.batchSize);
+      const globalStep = state.epoch * steps + state.step;
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(globalStep, totalSteps, settings.learningRate);
+      const feats = batchFeatures(picks.map((i) => trainSamples[i].sample), levels, channels, params.featureMean.dataSync() as Float32Array, params.featureStd.dataSync() as Float32Array);
+      const targets = batchTargets(picks.map((i) => trainTargets[i]), cells, numClasses, BINS);
+      const cost = optimizer.minimize(
+        () => {
+          const raw = tf.concat(feats.map((f) => headLevel(f, params, true)), 1) as tf.Tensor3D;
+          return gflLoss(raw, targets, numClasses, BINS).total;
+        },
+        true,
+        [...variables.values()],
+      )!;
+      const loss = cost.dataSync()[0];
+      cost.dispose();
+      tf.dispose(feats);
+      disposeTargets(targets);
+      if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${state.epoch + 1}, step ${state.step + 1}: try a lower --learning-rate`);
+      state.stepLossSum += loss;
+      const seconds = (performance.now() - t0) / 1000;
+      sessionSteps++;
+      sessionSeconds += seconds;
+      state.trainSeconds += seconds;
+      const perStep = sessionSeconds / sessionSteps;
+      opts.onProgress?.({
+        phase: 'train',
+        epoch: state.epoch + 1,
+        epochs,
+        step: state.step + 1,
+        steps,
+        loss: state.stepLossSum / (state.step + 1),
+        valAp50: lastVal(),
+        etaSeconds: perStep * (totalSteps - globalStep - 1) + (epochs - state.epoch) * 2,
+      });
+    }
+    if (stopped) break;
+    const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+    state.history.push({
+      epoch: state.epoch + 1,
+      loss: state.stepLossSum / steps,
+      valAp50: val?.ap50 ?? null,
+      valAp: val?.ap ?? null,
+      seconds: (performance.now() - epochStart) / 1000,
+    });
+    log(
+      `epoch ${state.epoch + 1}/${epochs}: loss ${(state.stepLossSum / steps).toFixed(4)}` +
+        (val ? `, validation AP50 ${fmt(val.ap50)}, AP ${fmt(val.ap)}` : '') +
+        `, ${formatDuration(state.trainSeconds)} so far`,
+    );
+    state.epoch++;
+    state.step = 0;
+    state.stepLossSum = 0;
+    await saveCheckpoint(out, state, params, optimizer);
+  }
+
+  if (stopped) {
+    await saveCheckpoint(out, state, params, optimizer);
+    log(`stopped at epoch ${state.epoch + 1}, step ${state.step}; the checkpoint is saved: run the same command to resume`);
+    disposeAll(params, optimizer);
+    return { status: 'stopped', out, epochsDone: state.epoch, epochs, trainSeconds: state.trainSeconds };
+  }
+
+  const validation = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+  const weights = saveHead(out, HEAD_NAME, shape, params);
+  const id = modelId(out, opts.id);
+  const manifest: ModelManifest = {
+    id,
+    name: opts.name ?? `${id}: ${numClasses} categories, head trained on coco-nanodet's feature pyramid`,
+    version: '1.0.0',
+    format: 'fpn-head',
+    modelFile: `${HEAD_NAME}.json`,
+    base: baseSpec,
+    input,
+    output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: 0.6 },
+    labels: set.categories.map((c) => c.name),
+    categories: set.categories,
+    license: opts.license ?? `head trained with fashion-detect on ${path.basename(opts.annotations)}; base ${baseModel.manifest.license}`,
+    source: { trainedBy: 'fashion-detect train', npm: baseModel.manifest.source.npm, url: baseModel.manifest.source.url },
+    weights,
+  };
+  const metrics = {
+    data: {
+      annotations: path.basename(opts.annotations),
+      annotationsSha256: settings.annotationsSha256,
+      photos: set.images.length,
+      trainPhotos: photoIds.length,
+      validationPhotos: valSamples.length,
+      boxes: set.annotationCount,
+      boxesPerCategory: Object.fromEntries(set.categories.map((c, i) => [c.name, set.images.reduce((n, im) => n + im.boxes.filter((b) => b.classIndex === i).length, 0)])),
+    },
+    settings: { ...settings, annotations: path.basename(settings.annotations), images: path.basename(settings.images), epochs },
+    trainSeconds: Math.round(state.trainSeconds),
+    backend: tf.getBackend(),
+    history: state.history,
+    validation,
+  };
+  writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  writeModelCard(path.join(out, 'MODEL_CARD.md'), { manifest, metrics, citation: opts.citation });
+  writeFileAtomic(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  fs.rmSync(path.join(out, CHECKPOINT_JSON), { force: true });
+  fs.rmSync(path.join(out, CHECKPOINT_BIN), { force: true });
+  disposeAll(params, optimizer);
+  log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50 ?? null)}, AP ${fmt(validation?.ap ?? null)}) in ${formatDuration(state.trainSeconds)} of training`);
+  return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds };
+}
+
+function fmt(v: number | null | undefined): string {
+  return v === null || v === undefined ? 'n/a' : v.toFixed(3);
+}
+
+function disposeAll(params: HeadParams, optimizer: tf.Optimizer): void {
+  tf.dispose(Object.values(params));
+  optimizer.dispose();
+}
+
+export { headTensorShapes };
