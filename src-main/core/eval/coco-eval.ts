@@ -251,8 +251,15 @@ export function evaluateBoxes(
   const key = (img: number, cat: number) => `${img}:${cat}`;
   const gtBy = new Map<string, GtBox[]>();
   const dtBy = new Map<string, DetBox[]>();
-  for (const g of gts) if (images.has(g.imageId)) gtBy.set(key(g.imageId, g.categoryId), [...(gtBy.get(key(g.imageId, g.categoryId)) ?? []), g]);
-  for (const d of dts) if (images.has(d.imageId)) dtBy.set(key(d.imageId, d.categoryId), [...(dtBy.get(key(d.imageId, d.categoryId)) ?? []), d]);
+  const add = <T extends GtBox | DetBox>(by: Map<string, T[]>, box: T) => {
+    if (!images.has(box.imageId)) return;
+    const k = key(box.imageId, box.categoryId);
+    const list = by.get(k);
+    if (list) list.push(box);
+    else by.set(k, [box]);
+  };
+  for (const g of gts) add(gtBy, g);
+  for (const d of dts) add(dtBy, d);
 
   const perCategory: CategoryEval[] = categories.map((c) => {
     const evals: ImageEval[] = [];
