@@ -5,7 +5,9 @@
 //
 //   npm start                    the desktop app (or the browser build)
 //   npm start -- --browser       the browser build even where Electron is installed
-//   npm start -- <photos/folder> open these in the app (passed on to Electron or the web server)
+//   npm start -- <photos/folder> open these in the desktop app
+//   npm start -- --no-build      start with what is built, without checking the build first
+//   npm start -- --port 5178     (browser build) any option of `npm run web` is passed on
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,7 +33,8 @@ function newestMtime(dir) {
 }
 
 function ensureBuilt() {
-  const outputs = [shellMain, webServer, rendererIndex];
+  // The renderer's build is checked once it has sources.
+  const outputs = [shellMain, webServer, ...(fs.existsSync(path.join(root, 'src-renderer/index.html')) ? [rendererIndex] : [])];
   const missing = outputs.filter((f) => !fs.existsSync(f));
   const sources = Math.max(newestMtime(path.join(root, 'src-main')), newestMtime(path.join(root, 'src-renderer')));
   const built = missing.length > 0 ? 0 : Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs));
@@ -43,6 +46,8 @@ function ensureBuilt() {
     console.error('npm start: the build failed (see above).');
     process.exit(result.status ?? 1);
   }
+  const stillMissing = outputs.filter((f) => !fs.existsSync(f));
+  if (stillMissing.length > 0) console.warn(`npm start: npm run build did not make ${stillMissing.map((f) => path.relative(root, f)).join(', ')}`);
 }
 
 /** The Electron binary, or why the desktop app cannot open here. */
@@ -90,16 +95,20 @@ function startBrowserBuild(args) {
     console.error(`npm start: the browser build's server (${path.relative(root, webServer)}) is not built: run npm run build`);
     process.exit(1);
   }
-  // The server prints the address it listens on (localhost only); it serves until Ctrl-C.
-  const child = spawn(process.execPath, [webServer, ...args], { cwd: root, stdio: 'inherit' });
+  // Paths cannot be opened by the browser build (it serves only what is dropped on its page).
+  const paths = args.filter((a, i) => !a.startsWith('-') && !['-d', '--data-dir'].includes(args[i - 1]) && fs.existsSync(a));
+  if (paths.length > 0) console.log(`The browser build does not open paths (${paths.join(', ')}): drop the photos or folder on its page.`);
+  const serverArgs = args.filter((a) => !paths.includes(a));
+  // The server prints the address it listens on (127.0.0.1 only); it serves until Ctrl-C.
+  const child = spawn(process.execPath, [webServer, ...serverArgs], { cwd: root, stdio: 'inherit' });
   forwardSignals(child);
 }
 
 function main() {
   const argv = process.argv.slice(2);
   const forceBrowser = argv.includes('--browser');
-  const args = argv.filter((a) => a !== '--browser');
-  ensureBuilt();
+  const args = argv.filter((a) => a !== '--browser' && a !== '--no-build');
+  if (!argv.includes('--no-build')) ensureBuilt();
   const electron = forceBrowser ? { reason: '--browser asks for the browser build' } : findElectron();
   if (electron.binary) {
     startDesktop(electron.binary, args);
