@@ -7,6 +7,7 @@ import { runEval } from './eval-command.js';
 import { runInfo } from './info-command.js';
 import { runLabel } from './label-command.js';
 import { runMerge } from './merge-command.js';
+import { runTrain } from './train-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from '../core/errors.js';
 
@@ -89,6 +90,46 @@ program
   .option('--json', 'print as JSON')
   .action(async (opts) => {
     process.exitCode = await runInfo(opts, pkg.version);
+  });
+
+function numberIn(lo: number, hi: number, what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < lo || n >= hi) throw new InvalidArgumentError(`must be ${what}`);
+    return n;
+  };
+}
+
+program
+  .command('train')
+  .description('train a detector for the categories of a COCO file (any COCO detection set, the app\'s exports included)')
+  .requiredOption('--coco <ann.json>', 'COCO detection file with the boxes to learn')
+  .requiredOption('--images <dir>', 'folder the file_name entries of the COCO file are relative to')
+  .requiredOption('-o, --out <dir>', 'model folder to write, e.g. models/my-model; an unfinished one there is resumed')
+  .option('--base <id>', 'installed model whose frozen feature pyramid is trained on', 'coco-nanodet')
+  .addOption(new Option('--epochs <n>', 'passes over the training photos').argParser(positiveInt).default(40))
+  .addOption(new Option('--val-split <fraction>', 'share of photos held out to measure the model, 0 to below 1').argParser(numberIn(0, 1, 'a fraction from 0 to below 1')).default(0.15))
+  .addOption(new Option('--batch-size <n>', 'photos per step').argParser(positiveInt).default(8))
+  .addOption(new Option('--learning-rate <lr>', 'peak learning rate (Adam)').argParser(numberIn(1e-6, 1, 'a number from 0.000001 to below 1')).default(0.002))
+  .addOption(new Option('--width <n>', 'channels of the trained head').argParser(positiveInt).default(64))
+  .option('--input <WxH>', 'model input size, multiples of 32 (default: shaped like the photos, e.g. 352x512 for portraits)')
+  .addOption(
+    new Option('--seed <n>', 'seed of the validation split and the shuffles')
+      .argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
+        return n;
+      })
+      .default(0),
+  )
+  .option('--id <id>', 'model id (default: the name of the --out folder)')
+  .option('--name <text>', 'model name shown in lists')
+  .option('--license <text>', 'licence line for the manifest')
+  .option('--cite <text>', 'citation of the data, written in the model card')
+  .option('--no-cache', 'do not keep the base\'s features of each photo in the temporary folder between runs')
+  .addOption(new Option('--progress <kind>', 'progress display on stderr').choices(['auto', 'lines', 'none']).default('auto'))
+  .action(async (opts) => {
+    process.exitCode = await runTrain(opts);
   });
 
 async function main(): Promise<void> {

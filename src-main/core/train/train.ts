@@ -236,8 +236,8 @@ async function saveCheckpoint(out: string, state: CheckpointState, params: HeadP
     ...HEAD_TENSORS.map((n) => ({ name: `head/${n}`, tensor: params[n] })),
     ...(await optimizer.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
   ];
-  const buffers = named.map((w) => Buffer.from((w.tensor.dataSync() as Float32Array).slice().buffer));
-  // The iteration count is an int32 scalar; it is stored as a float like the rest.
+  // Everything is stored as float32, Adam's int32 iteration count included (exact up to 2^24 steps).
+  const buffers = named.map((w) => Buffer.from(Float32Array.from(w.tensor.dataSync()).buffer));
   writeFileAtomic(path.join(out, CHECKPOINT_BIN), Buffer.concat(buffers));
   state.tensors = named.map((w) => ({ name: w.name, shape: w.tensor.shape }));
   writeFileAtomic(path.join(out, CHECKPOINT_JSON), JSON.stringify(state, null, 2) + '\n');

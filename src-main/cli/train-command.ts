@@ -1,0 +1,116 @@
+import { UsageError } from '../core/errors.js';
+import { formatDuration, train, type TrainProgress } from '../core/train/train.js';
+import { EXIT } from './exit-codes.js';
+
+export interface TrainCommandOptions {
+  coco: string;
+  images: string;
+  out: string;
+  base: string;
+  epochs: number;
+  valSplit: number;
+  batchSize: number;
+  learningRate: number;
+  width: number;
+  input?: string;
+  seed: number;
+  id?: string;
+  name?: string;
+  license?: string;
+  cite?: string;
+  cache: boolean;
+  progress: 'auto' | 'lines' | 'none';
+}
+
+export function parseInputSize(value: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(value.trim());
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2]) : NaN;
+  if (!m || width % 32 !== 0 || height % 32 !== 0 || width < 64 || height < 64 || width > 1024 || height > 1024) {
+    throw new UsageError(`--input ${value}: expected WIDTHxHEIGHT, both multiples of 32 from 64 to 1024, e.g. 352x512`);
+  }
+  return { width, height };
+}
+
+/** Progress on stderr: a line that rewrites itself on a terminal, a line every few seconds on a pipe. */
+function progressPrinter(kind: TrainCommandOptions['progress']) {
+  const tty = kind === 'auto' && Boolean(process.stderr.isTTY);
+  let last = 0;
+  let open = false;
+  const line = (p: TrainProgress): string => {
+    const eta = p.etaSeconds === undefined ? '?' : formatDuration(p.etaSeconds);
+    if (p.phase === 'features') return `reading photos through the base: ${p.step}/${p.steps}, ETA ${eta}`;
+    const val = p.valAp50 === undefined || p.valAp50 === null ? 'n/a' : p.valAp50.toFixed(3);
+    return `epoch ${p.epoch}/${p.epochs}, step ${p.step}/${p.steps}, loss ${p.loss?.toFixed(4)}, val AP50 ${val}, ETA ${eta}`;
+  };
+  return {
+    update(p: TrainProgress) {
+      if (kind === 'none') return;
+      const now = Date.now();
+      const last_ = p.step === p.steps;
+      if (tty) {
+        if (now - last < 250 && !last_) return;
+        last = now;
+        process.stderr.write(`\r\x1b[2K${line(p)}`);
+        open = true;
+      } else {
+        if (now - last < 5000 && !last_) return;
+        last = now;
+        process.stderr.write(`${line(p)}\n`);
+      }
+    },
+    /** A log line, on a line of its own. */
+    log(text: string) {
+      if (open) process.stderr.write('\r\x1b[2K');
+      open = false;
+      process.stderr.write(`${text}\n`);
+    },
+  };
+}
+
+export async function runTrain(opts: TrainCommandOptions): Promise<number> {
+  const input = opts.input ? parseInputSize(opts.input) : undefined;
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: stop at once
+    process.stderr.write('\nstopping: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const printer = progressPrinter(opts.progress);
+  try {
+    const result = await train({
+      annotations: opts.coco,
+      images: opts.images,
+      out: opts.out,
+      base: opts.base,
+      epochs: opts.epochs,
+      valSplit: opts.valSplit,
+      batchSize: opts.batchSize,
+      learningRate: opts.learningRate,
+      width: opts.width,
+      input,
+      seed: opts.seed,
+      id: opts.id,
+      name: opts.name,
+      license: opts.license,
+      citation: opts.cite,
+      cacheDir: opts.cache ? undefined : false,
+      signal: abort.signal,
+      onProgress: (p) => printer.update(p),
+      log: (text) => printer.log(text),
+    });
+    if (result.status === 'stopped') return EXIT.interrupted;
+    if (result.validation) {
+      printer.log('validation AP50 by category:');
+      for (const c of result.validation.perCategory) {
+        printer.log(`  ${c.name.padEnd(14)} ${c.ap50 === null ? 'n/a (no boxes)' : c.ap50.toFixed(3)}`);
+      }
+    }
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

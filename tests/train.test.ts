@@ -1,0 +1,237 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '../src-main/core/backend';
+import { Detector } from '../src-main/core/detector';
+import { resolveModel } from '../src-main/core/models/registry';
+import { im2colTransposed, conv3x3, linear } from '../src-main/core/train/ops';
+import { assignTargets, pyramidLevels } from '../src-main/core/train/targets';
+import { train, type TrainOptions } from '../src-main/core/train/train';
+import { drawScene, runCli, tempDir } from './helpers';
+
+process.env.FASHION_DETECT_BACKEND = 'wasm';
+
+/** Max |a - b| over two tensors of the same shape. */
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  expect(a.shape).toEqual(b.shape);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+/** The reference: tfjs's own conv2d and matMul with their own gradients, on the plain cpu backend. */
+async function onCpu<T>(f: () => T): Promise<T> {
+  await tf.setBackend('cpu');
+  try {
+    return f();
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
+
+describe('convolutions that train on wasm', () => {
+  beforeAll(async () => {
+    expect(await initBackend()).toBe('wasm');
+  });
+
+  it('im2col puts each shifted input channel in its row, zeros outside the picture', () => {
+    // 1 picture, 2x3 pixels, 2 channels: value = 10 * pixel + channel.
+    const x = Float32Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 2) + (i % 2));
+    const cols = im2colTransposed(x, 1, 2, 3, 2);
+    const row = (k: number, c: number) => Array.from(cols.subarray((k * 2 + c) * 6, (k * 2 + c + 1) * 6));
+    expect(row(4, 0)).toEqual([0, 10, 20, 30, 40, 50]); // centre tap: the picture itself
+    expect(row(4, 1)).toEqual([1, 11, 21, 31, 41, 51]);
+    expect(row(0, 0)).toEqual([0, 0, 0, 0, 0, 10]); // up-left tap: only the last pixel has an up-left neighbour
+    expect(row(5, 1)).toEqual([11, 21, 0, 41, 51, 0]); // right tap
+  });
+
+  it('conv3x3 (forward conv, im2col matMul for the kernel gradient) equals tf.conv2d and its gradients', async () => {
+    const x = tf.randomNormal([2, 7, 5, 6], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const k = tf.randomNormal([3, 3, 6, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const dy = tf.randomNormal([2, 7, 5, 4], 0, 1, 'float32', 3);
+    const mine = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv3x3(a as tf.Tensor4D, b as tf.Tensor4D), dy)))([x, k]);
+    const value = conv3x3(x, k);
+    const [xs, ks, dys] = [x, k, dy].map((t) => ({ data: t.dataSync().slice(), shape: t.shape }));
+    const reference = await onCpu(() => {
+      const [xc, kc, dyc] = [xs, ks, dys].map((t) => tf.tensor(t.data, t.shape));
+      const v = tf.conv2d(xc as tf.Tensor4D, kc as tf.Tensor4D, 1, 'same');
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dyc)))([xc, kc]);
+      return [v, ...g].map((t) => ({ data: t.dataSync().slice(), shape: t.shape }));
+    });
+    const [refValue, refDx, refDk] = reference.map((t) => tf.tensor(t.data, t.shape));
+    expect(maxDiff(value, refValue)).toBeLessThan(1e-4);
+    expect(maxDiff(mine[0], refDx)).toBeLessThan(1e-4);
+    expect(maxDiff(mine[1], refDk)).toBeLessThan(1e-4);
+  });
+
+  it('linear equals matMul and its gradients', async () => {
+    const x = tf.randomNormal([37, 9], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const w = tf.randomNormal([9, 5], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const dy = tf.randomNormal([37, 5], 0, 1, 'float32', 6);
+    const mine = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(linear(a as tf.Tensor2D, b as tf.Tensor2D), dy)))([x, w]);
+    // dL/dx = dy w^T and dL/dw = x^T dy, written out.
+    expect(maxDiff(mine[0], tf.matMul(dy, tf.transpose(w)))).toBeLessThan(1e-4);
+    expect(maxDiff(mine[1], tf.matMul(tf.transpose(x), dy))).toBeLessThan(1e-4);
+  });
+});
+
+describe('target assignment', () => {
+  const levels = pyramidLevels(352, 512, [8, 16, 32]);
+
+  it('gives a small box cells of the finest level and a large one cells of the coarsest, with distances from the cell', () => {
+    const t = assignTargets(
+      [
+        { x1: 100, y1: 100, x2: 124, y2: 116, classIndex: 2 }, // small: eyewear-sized
+        { x1: 50, y1: 150, x2: 300, y2: 500, classIndex: 5 }, // large: a dress
+      ],
+      levels,
+      9,
+    );
+    const fine = levels[0].cols * levels[0].rows;
+    const mid = fine + levels[1].cols * levels[1].rows;
+    const small = [...t.cells].map((c, i) => ({ c, i })).filter(({ i }) => t.classes[i] === 2);
+    const large = [...t.cells].map((c, i) => ({ c, i })).filter(({ i }) => t.classes[i] === 5);
+    expect(small.length).toBeGreaterThan(0);
+    expect(small.every(({ c }) => c < fine)).toBe(true);
+    expect(large.length).toBeGreaterThan(0);
+    expect(large.every(({ c }) => c >= mid)).toBe(true);
+    // The first small cell: centre ((col + .5) * 8, (row + .5) * 8); left + right = box width / stride.
+    const { c, i } = small[0];
+    const col = c % levels[0].cols;
+    const row = Math.floor(c / levels[0].cols);
+    expect(t.distances[i * 4]).toBeCloseTo(((col + 0.5) * 8 - 100) / 8, 4);
+    expect(t.distances[i * 4 + 1]).toBeCloseTo(((row + 0.5) * 8 - 100) / 8, 4);
+    expect(t.distances[i * 4] + t.distances[i * 4 + 2]).toBeCloseTo(24 / 8, 4);
+  });
+
+  it('still gives a box smaller than a cell one cell', () => {
+    const t = assignTargets([{ x1: 201, y1: 301, x2: 203, y2: 303, classIndex: 0 }], levels, 9);
+    expect(t.cells.length).toBe(1);
+  });
+});
+
+/** Pictures of a figure in a top, trousers and shoes, with a bag (see drawScene), and their COCO file. */
+async function sceneDataset(dir: string, count: number): Promise<string> {
+  const images = [];
+  const annotations = [];
+  for (let i = 1; i <= count; i++) {
+    const w = 300 + 10 * i;
+    const h = Math.round(w * 1.5);
+    const file = `scene-${i}.jpg`;
+    await (await drawScene(w, h, i)).jpeg().toFile(path.join(dir, file));
+    images.push({ id: i, file_name: file, width: w, height: h });
+    const box = (x1: number, y1: number, x2: number, y2: number, category: number) =>
+      annotations.push({ id: annotations.length + 1, image_id: i, category_id: category, bbox: [x1 * w, y1 * h, (x2 - x1) * w, (y2 - y1) * h], area: (x2 - x1) * w * (y2 - y1) * h, iscrowd: 0 });
+    box(0.3, 0.24, 0.7, 0.54, 1);
+    box(0.32, 0.54, 0.68, 0.9, 2);
+    box(0.29, 0.905, 0.49, 0.955, 3);
+    box(0.51, 0.905, 0.71, 0.955, 3);
+    box(0.72, 0.45, 0.86, 0.57, 4);
+  }
+  const categories = ['top', 'pants', 'footwear', 'bag'].map((name, i) => ({ id: i + 1, name, supercategory: '' }));
+  const file = path.join(dir, 'annotations.json');
+  fs.writeFileSync(file, JSON.stringify({ images, annotations, categories }));
+  return file;
+}
+
+describe('train', () => {
+  let dir: string;
+  let annotations: string;
+  const base = (out: string): TrainOptions => ({
+    annotations,
+    images: dir,
+    out,
+    epochs: 2,
+    batchSize: 2,
+    width: 8,
+    valSplit: 0.25,
+    learningRate: 0.005,
+    input: { width: 224, height: 320 },
+    cacheDir: path.join(dir, 'cache'),
+  });
+
+  beforeAll(async () => {
+    dir = tempDir('fd-train-');
+    annotations = await sceneDataset(dir, 8);
+  });
+
+  it('writes a model folder that the registry resolves and the Detector runs', async () => {
+    const out = path.join(dir, 'models', 'scenes-test');
+    const lines: string[] = [];
+    const result = await train({ ...base(out), log: (l) => lines.push(l) });
+    expect(result.status).toBe('finished');
+    expect(result.validation?.images).toBe(2);
+    for (const f of ['manifest.json', 'head.json', 'head.bin', 'MODEL_CARD.md', 'metrics.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'checkpoint.json'))).toBe(false);
+    expect(lines.some((l) => /^epoch 2\/2: loss [\d.]+, validation AP50/.test(l))).toBe(true);
+
+    const model = resolveModel(out);
+    expect(model.manifest).toMatchObject({ id: 'scenes-test', format: 'fpn-head', input: { width: 224, height: 320 }, labels: ['top', 'pants', 'footwear', 'bag'] });
+    const card = fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/6 photos trained on, 2 held out/);
+    expect(card).toMatch(/\| footwear \| 16 \|/);
+
+    const detector = await Detector.load(model);
+    try {
+      const r = await detector.detectFile(path.join(dir, 'scene-1.jpg'), 0);
+      expect(r.width).toBe(310);
+      expect(r.detections.length).toBeGreaterThan(0);
+      for (const d of r.detections) {
+        expect(['top', 'pants', 'footwear', 'bag']).toContain(d.category);
+        expect(d.bbox[0] + d.bbox[2]).toBeLessThanOrEqual(310.01);
+      }
+    } finally {
+      detector.dispose();
+    }
+    // A finished folder is not trained over.
+    await expect(train(base(out))).rejects.toThrow(/already holds a trained model/);
+  });
+
+  it('stops cleanly with a checkpoint and resumes to the same weights as an uninterrupted run', async () => {
+    const straight = path.join(dir, 'straight');
+    await train(base(straight));
+
+    const resumed = path.join(dir, 'resumed');
+    const abort = new AbortController();
+    const first = await train({
+      ...base(resumed),
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase === 'train' && p.epoch === 1 && p.step === 2) abort.abort();
+      },
+    });
+    expect(first.status).toBe('stopped');
+    expect(fs.existsSync(path.join(resumed, 'checkpoint.json'))).toBe(true);
+    expect(fs.existsSync(path.join(resumed, 'manifest.json'))).toBe(false);
+
+    // Other settings on the same folder are refused rather than mixed in.
+    await expect(train({ ...base(resumed), width: 16 })).rejects.toThrow(/checkpoint of a different training \(width differ\)/);
+
+    const lines: string[] = [];
+    const second = await train({ ...base(resumed), log: (l) => lines.push(l) });
+    expect(second.status).toBe('finished');
+    expect(lines[0]).toMatch(/^resuming from .*checkpoint\.json: epoch 1, step 2/);
+    const a = new Float32Array(fs.readFileSync(path.join(straight, 'head.bin')).buffer.slice(0));
+    const b = new Float32Array(fs.readFileSync(path.join(resumed, 'head.bin')).buffer.slice(0));
+    expect(b.length).toBe(a.length);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    expect(diff).toBeLessThan(1e-4);
+  });
+
+  it('refuses a bad COCO file and a missing images folder with a clear message (CLI)', async () => {
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ images: [{ id: 1, file_name: 'a.jpg' }], annotations: [], categories: [] }));
+    const r1 = await runCli(['train', '--coco', bad, '--images', dir, '--out', path.join(dir, 'x')]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/bad\.json: not a COCO detection file: images\.0\.width/);
+    const r2 = await runCli(['train', '--coco', annotations, '--images', path.join(dir, 'nowhere'), '--out', path.join(dir, 'x')]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/nowhere: no such folder of images/);
+    const r3 = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'x'), '--input', '300x500']);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toMatch(/multiples of 32/);
+  });
+});
