@@ -117,6 +117,7 @@ export interface App {
   isPackaged: boolean;
   name: string;
   getPath(name: 'userData' | 'home' | 'pictures' | 'documents'): string;
+  setPath(name: 'userData', path: string): void;
   getVersion(): string;
   requestSingleInstanceLock(): boolean;
   whenReady(): Promise<void>;

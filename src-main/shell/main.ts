@@ -44,6 +44,8 @@ function pathsFromArgv(argv: string[], cwd: string): string[] {
 }
 
 app.setName(APP_NAME);
+// A separate profile (window state, settings, thumbnails, saved work) for tests or a portable copy.
+if (process.env.FASHION_DETECT_USER_DATA) app.setPath('userData', path.resolve(process.env.FASHION_DETECT_USER_DATA));
 // Before ready: the app's scheme gets an origin and a secure context.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
 

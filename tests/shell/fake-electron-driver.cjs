@@ -43,6 +43,9 @@ Object.assign(app, {
     this.name = name;
   },
   getPath: (name) => (name === 'userData' ? userData : path.join(userData, name)),
+  setPath() {
+    throw new Error('setPath is used only with FASHION_DETECT_USER_DATA');
+  },
   getVersion: () => '0.0.0-test',
   requestSingleInstanceLock() {
     record.singleInstanceLockRequested = true;
