@@ -137,6 +137,17 @@ describe('bring your own Ultralytics YOLO model (tfjs export folder)', () => {
     expect(m.license).toBe('MIT');
   });
 
+  it('takes names as a list and the input size from imgsz ([height, width]) where the graph input is not fixed', () => {
+    const dir = writeYoloExport(path.join(root, 'dynamic'), 'v8', { metadata: 'task: detect\nimgsz: [48, 80]\nnames: [red thing, blue thing]\n' });
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    json.modelTopology.node[0].attr.shape.shape = { dim: [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '3' }] };
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+    const m = resolveModel(dir).manifest;
+    expect([m.input.width, m.input.height, m.input.layout]).toEqual([80, 48, 'NHWC']);
+    expect(m.labels).toEqual(NAMES);
+    expect(m.license).toBe('not stated in metadata.yaml');
+  });
+
   // Without the output shape in model.json the layout is found from the output at the first run.
   for (const [variant, signatureShape, score] of [['v8', false, 1], ['v5', true, 0.9], ['v5', false, 0.9]] as const) {
     it(`fashion-detect detect --model <folder> finds the boxes with their class names (YOLO${variant}, output ${variant === 'v8' ? '[1, 6, 3]' : '[1, 3, 7]'}, shape ${signatureShape ? 'in model.json' : 'found at run time'})`, async () => {

@@ -146,6 +146,18 @@ describe('matching predictions to ground truth', () => {
     expect(r.matching.detectionsIgnored).toBe(2);
   });
 
+  it('matches a GT image to one predicted image only, even when two share its bare file name', () => {
+    const pred = {
+      images: [{ id: 1, file_name: 'x/a.jpg' }, { id: 2, file_name: 'y/a.jpg' }],
+      annotations: [{ image_id: 1, category_id: 1, bbox: A, score: 0.9 }, { image_id: 2, category_id: 1, bbox: A, score: 0.8 }],
+      categories: [{ id: 1, name: 'top' }],
+    };
+    const r = evaluateCoco(gtDoc, pred);
+    expect(r.matching.predImagesDuplicated).toEqual(['y/a.jpg']);
+    expect(r.perCategory[0].detectionCount).toBe(1);
+    expect(r.ap).toBeCloseTo(1, 12);
+  });
+
   it('evaluates only the GT images a prediction document lists; a category it lacks counts 0', () => {
     const pred = { images: [{ id: 1, file_name: 'a.jpg' }], annotations: [{ image_id: 1, category_id: 1, bbox: A, score: 0.9 }], categories: [{ id: 1, name: 'top' }] };
     const r = evaluateCoco(gtDoc, pred);

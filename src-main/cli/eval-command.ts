@@ -51,6 +51,9 @@ export function matchingNotes(result: CocoEvalResult): string[] {
   if (m.predImagesNotInGt.length > 0) {
     notes.push(`${m.predImagesNotInGt.length} predicted images have no ground-truth image of that file name; their detections were ignored (${listSome(m.predImagesNotInGt)})`);
   }
+  if (m.predImagesDuplicated.length > 0) {
+    notes.push(`${m.predImagesDuplicated.length} predicted images match a ground-truth image that another predicted image already matched by file name; their detections were ignored (${listSome(m.predImagesDuplicated)})`);
+  }
   for (const c of m.predCategoriesNotInGt) {
     notes.push(`predicted category "${c.name}" is not a ground-truth category: ${c.detections} detection${c.detections === 1 ? '' : 's'} ignored`);
   }

@@ -73,6 +73,8 @@ export interface MatchReport {
   gtImagesNotPredicted: string[];
   /** Prediction images (by file name or id) with no GT image of that name; their detections are ignored. */
   predImagesNotInGt: string[];
+  /** Prediction images that name a GT image another prediction image already took (by bare file name); ignored. */
+  predImagesDuplicated: string[];
   /** Prediction categories whose name is not a GT category; their detections are ignored. */
   predCategoriesNotInGt: { name: string; detections: number }[];
   /** GT categories the prediction document does not know: they count with AP 0 (pycocotools' rule). */
@@ -365,6 +367,7 @@ export function matchPredictions(gt: GroundTruth, pred: Predictions): { imageIds
         imagesEvaluated: imageIds.length,
         gtImagesNotPredicted: [],
         predImagesNotInGt: [...predImagesNotInGt],
+        predImagesDuplicated: [],
         predCategoriesNotInGt: [...unknownCategories].map(([name, detections]) => ({ name, detections })),
         gtCategoriesNotPredicted: [],
         detectionsUsed: detections.length,
@@ -374,10 +377,17 @@ export function matchPredictions(gt: GroundTruth, pred: Predictions): { imageIds
   }
 
   const imageMap = new Map<number, number>();
+  // a/0001.jpg and b/0001.jpg both match a GT 0001.jpg by bare name: the first wins, not both.
+  const taken = new Set<number>();
+  const duplicated: string[] = [];
   for (const img of pred.images) {
     const id = findImage(img.file_name);
     if (id === undefined) predImagesNotInGt.add(img.file_name);
-    else imageMap.set(img.id, id);
+    else if (taken.has(id)) duplicated.push(img.file_name);
+    else {
+      imageMap.set(img.id, id);
+      taken.add(id);
+    }
   }
   if (imageMap.size === 0) {
     const sample = pred.images.slice(0, 3).map((i) => i.file_name).join(', ');
@@ -415,6 +425,7 @@ export function matchPredictions(gt: GroundTruth, pred: Predictions): { imageIds
       imagesEvaluated: evaluated.size,
       gtImagesNotPredicted: gt.images.filter((i) => !evaluated.has(i.id)).map((i) => i.file_name),
       predImagesNotInGt: [...predImagesNotInGt],
+      predImagesDuplicated: duplicated,
       predCategoriesNotInGt: [...unknownCategories].map(([name, detections]) => ({ name, detections })),
       gtCategoriesNotPredicted: gt.categories.filter((c) => !predNames.has(c.name)).map((c) => c.name),
       detectionsUsed: detections.length,
