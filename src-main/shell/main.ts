@@ -138,8 +138,9 @@ async function main(): Promise<void> {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_contents, permission, callback, details) => callback(isPermissionAllowed(permission, details?.requestingUrl)));
   ses.setPermissionCheckHandler((_contents, permission, origin) => isPermissionAllowed(permission, origin));
-  // No remote content: every request to the network or to file:// is cancelled.
-  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file://*/*'] }, (details, callback) =>
+  // No remote content: every request to the network or to file:// is cancelled (Chromium match
+  // patterns; Electron throws on an invalid one, and a file: pattern has no host).
+  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'file:///*'] }, (details, callback) =>
     callback({ cancel: !isRequestAllowed(details.url) }),
   );
   protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir, media: (kind, id) => service.media(kind, id) }));

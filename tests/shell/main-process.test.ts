@@ -61,7 +61,9 @@ describe('the Electron main process (fake electron)', () => {
     expect(record.windowOpen).toEqual({ action: 'deny' });
     expect(record.webviewPrevented).toBe(true);
     expect(Object.values(record.cancelled)).toEqual([true, true, true]);
-    expect(record.beforeRequestFilter.urls).toEqual(expect.arrayContaining(['http://*/*', 'https://*/*', 'file://*/*']));
+    expect(record.beforeRequestFilter.urls).toEqual(expect.arrayContaining(['http://*/*', 'https://*/*', 'file:///*']));
+    // Chromium match patterns: <scheme>://<host><path>, and a file: pattern has no host.
+    for (const pattern of record.beforeRequestFilter.urls) expect(pattern).toMatch(/^(https?|wss?):\/\/\*\/\*$|^file:\/\/\/\*$/);
     expect(record.permissionRequest).toEqual({ media: false, geolocation: false, notifications: false, 'clipboard-sanitized-write': true });
     expect(record.permissionCheck).toEqual(record.permissionRequest);
   });
