@@ -2,7 +2,7 @@
 // module that records what main.js asks of Electron, then plays a short session through it and
 // prints what happened as JSON. Used by main-process.test.ts where the Electron binary is absent.
 //
-//   node fake-electron-driver.cjs <userDataDir> <photoFolder> [--second-instance]
+//   node fake-electron-driver.cjs <userDataDir> <photoFolder> [--second-instance | --packaged <resourcesDir>]
 'use strict';
 const Module = require('node:module');
 const path = require('node:path');
@@ -10,6 +10,9 @@ const { EventEmitter } = require('node:events');
 
 const [userData, photoFolder] = process.argv.slice(2);
 const secondInstance = process.argv.includes('--second-instance');
+// As the installed app: app.isPackaged, and Electron's process.resourcesPath beside app.asar.
+const packagedAt = process.argv.includes('--packaged') ? process.argv[process.argv.indexOf('--packaged') + 1] : undefined;
+if (packagedAt) process.resourcesPath = packagedAt;
 const repo = path.resolve(__dirname, '../..');
 
 const record = {
@@ -37,7 +40,7 @@ const record = {
 
 const app = new EventEmitter();
 Object.assign(app, {
-  isPackaged: false,
+  isPackaged: Boolean(packagedAt),
   name: 'Electron',
   setName(name) {
     this.name = name;
@@ -196,6 +199,15 @@ async function session() {
     await new Promise((r) => setTimeout(r, 200));
     return;
   }
+  if (packagedAt) {
+    await waitFor(() => ipcHandlers.size > 0, 'the IPC handlers');
+    record.modelsEnv = process.env.FASHION_DETECT_MODELS;
+    const workspace = await call('api', APP, 'getWorkspace', {});
+    record.model = workspace.ok ? workspace.value.model : workspace;
+    record.devTools = record.windows[0].webPreferences.devTools;
+    record.menuHasDevTools = JSON.stringify(menuTemplate).includes('toggleDevTools');
+    return;
+  }
   await waitFor(() => record.windows.length === 1 && ipcHandlers.size > 0, 'the window');
 
   // Navigation, new windows, webviews: every web-contents gets the policy.
@@ -264,7 +276,7 @@ async function session() {
 
 session()
   .then(async () => {
-    if (!secondInstance) {
+    if (!secondInstance && !packagedAt) {
       // The 'close' event of the window saves its state.
       record.windowStateSaved = require('node:fs').existsSync(path.join(userData, 'window-state.json'));
       app.quit();

@@ -15,11 +15,10 @@ let dir: string;
 
 function runDriver(...extra: string[]): any {
   const userData = path.join(dir, `user-data-${extra.length}`);
-  const result = spawnSync(process.execPath, [driver, userData, path.join(dir, 'photos'), ...extra], {
-    encoding: 'utf8',
-    timeout: 170_000,
-    env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm' },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, FASHION_DETECT_BACKEND: 'wasm' };
+  delete env.FASHION_DETECT_MODELS;
+  delete env.FASHION_DETECT_USER_DATA;
+  const result = spawnSync(process.execPath, [driver, userData, path.join(dir, 'photos'), ...extra], { encoding: 'utf8', timeout: 170_000, env });
   expect(result.status, result.stderr).toBe(0);
   return { record: JSON.parse(result.stdout.trim().split('\n').at(-1)!), userData };
 }
@@ -113,6 +112,18 @@ describe('the Electron main process (fake electron)', () => {
     // The first quit waits for the service to write its work; then the app quits for real.
     expect(record.quitPrevented).toBe(true);
     expect(record.quitCalls).toBe(2);
+  });
+
+  it('as the installed app, reads the models from its resources and offers no DevTools', () => {
+    const resources = path.join(dir, 'resources');
+    fs.mkdirSync(resources, { recursive: true });
+    // electron-builder's extraResources put models/ beside app.asar.
+    fs.cpSync(path.join(repoRoot, 'models'), path.join(resources, 'models'), { recursive: true });
+    const { record: packaged } = runDriver('--packaged', resources);
+    expect(packaged.modelsEnv).toBe(path.join(resources, 'models'));
+    expect(packaged.model).toMatchObject({ id: expect.any(String), name: expect.any(String) });
+    expect(packaged.devTools).toBe(false);
+    expect(packaged.menuHasDevTools).toBe(false);
   });
 
   it('quits at once, with no window, when another instance holds the lock', () => {
