@@ -268,7 +268,7 @@ export type MediaKind = z.infer<typeof mediaKindSchema>;
 export const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 export interface MediaBytes {
-  bytes: Buffer | Uint8Array;
+  bytes: Uint8Array;
   mimeType: string;
   /** For downloads (kind "export"). */
   fileName?: string;

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     workers: opts.workers,
     emit: (event) => (server ? server.broadcast(event) : early.push(event)),
   });
+  service.warmUp();
   // The session's folder holds what was dropped before: reopening it restores that work.
   const reopened = await service.openTrustedFolder(uploadsDir);
   server = await startWebServer({ service, rendererDir: path.join(packageRoot(), 'dist', 'renderer'), uploadsDir, port: opts.port });

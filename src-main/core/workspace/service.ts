@@ -30,7 +30,7 @@ import type { Category } from '../categories.js';
 import { DetectorPool } from '../detector-pool.js';
 import type { ImageDetections } from '../detector.js';
 import { FileProblem } from '../errors.js';
-import { isImagePath } from '../images.js';
+import { isImagePath, readImageInfo } from '../images.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
@@ -200,7 +200,24 @@ export class WorkspaceService implements ApiService {
   }
 
   async getImage(input: ApiParsedInput<'getImage'>): Promise<ImageDetail> {
-    return this.detail(this.image(input.id));
+    const img = this.image(input.id);
+    if (!img.width && img.state !== 'failed') {
+      // The viewer needs the upright size to place boxes, before the detector has seen the picture.
+      try {
+        const info = await readImageInfo(img.file);
+        img.width = info.width;
+        img.height = info.height;
+      } catch (err) {
+        if (img.state === 'pending') {
+          img.state = 'failed';
+          img.reason = err instanceof FileProblem ? err.reason : (err as Error).message;
+          img.revision++;
+          this.markDirty(img);
+          this.emitImage(img);
+        }
+      }
+    }
+    return this.detail(img);
   }
 
   async media(kind: MediaKind, id: string): Promise<MediaBytes | undefined> {
@@ -497,6 +514,11 @@ export class WorkspaceService implements ApiService {
     this.emitProgress(true);
     void this.pump();
     return fresh.length;
+  }
+
+  /** Starts the detector workers now, so the first photo dropped is labelled without waiting for the model to load. */
+  warmUp(): void {
+    if (this.model) this.getPool().catch((err: Error) => this.options.emit({ type: 'error', message: `the detector could not start: ${err.message}` }));
   }
 
   private getPool(): Promise<DetectorPool> {

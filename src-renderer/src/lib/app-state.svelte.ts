@@ -1,0 +1,479 @@
+// The window's state: the workspace as the main side reports it, the image on screen with its
+// boxes, filters, the undo history, and messages. Components read it; only these methods change it.
+import {
+  ApiCallError,
+  call,
+  onEvent,
+  transport,
+  uploadFile,
+  pathsForFiles,
+  type ApiEvent,
+  type BatchProgress,
+  type Box,
+  type CategoryInfo,
+  type ExportFormat,
+  type ImageDetail,
+  type ImageSummary,
+  type OpenResult,
+  type SaveInfo,
+  type Statistics,
+  type Workspace,
+} from '../api';
+import { collectDroppedFiles, type UploadItem } from './drop';
+
+export interface Message {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+  details?: string[];
+}
+
+interface UndoEntry {
+  imageId: string;
+  before: Box[];
+  after: Box[];
+  label: string;
+}
+
+const IDLE_BATCH: BatchProgress = { running: false, done: 0, failed: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, cancelled: false };
+const cloneBoxes = (boxes: Box[]): Box[] => boxes.map((b) => ({ ...b, bbox: [...b.bbox] as Box['bbox'] }));
+
+export function boxLabel(box: Box, categories: Map<number, CategoryInfo>): string {
+  return `${categories.get(box.categoryId)?.name ?? `category ${box.categoryId}`} ${Math.round(box.score * 100)}%`;
+}
+
+let nextMessage = 1;
+let nextBoxNumber = 1;
+export const newBoxId = () => `u${Date.now().toString(36)}${(nextBoxNumber++).toString(36)}`;
+
+export class AppState {
+  workspace = $state.raw<Workspace | null>(null);
+  images = $state.raw<ImageSummary[]>([]);
+  private indexById = new Map<string, number>();
+  categories = $state.raw<CategoryInfo[]>([]);
+  categoryById = $derived(new Map(this.categories.map((c) => [c.id, c])));
+
+  currentId = $state<string | null>(null);
+  current = $state<ImageDetail | null>(null);
+  selectedBoxId = $state<string | null>(null);
+  drawing = $state(false);
+  /** Category for new boxes: the last one chosen. */
+  drawCategory = $state(1);
+
+  checked = $state<Record<number, boolean>>({});
+  minScore = $state(0.35);
+  exportOnlyChecked = $state(true);
+  exportUseMinScore = $state(true);
+  exportVerifiedOnly = $state(false);
+
+  batch = $state.raw<BatchProgress>(IDLE_BATCH);
+  save = $state.raw<SaveInfo | null>(null);
+  stats = $state.raw<Statistics | null>(null);
+  uploading = $state.raw<{ done: number; total: number } | null>(null);
+  messages = $state<Message[]>([]);
+
+  undoStack = $state.raw<UndoEntry[]>([]);
+  redoStack = $state.raw<UndoEntry[]>([]);
+
+  private editsInFlight = 0;
+  private lastEventRevision = 0;
+  private pendingSummaries = new Map<string, ImageSummary>();
+  private summaryFrame = 0;
+  private statsTimer: ReturnType<typeof setTimeout> | undefined;
+  private editChain: Promise<unknown> = Promise.resolve();
+
+  get transport() {
+    return transport;
+  }
+
+  /** Boxes of the current image that the filters show. */
+  visibleBoxes = $derived.by(() => {
+    const boxes = this.current?.boxes ?? [];
+    // Largest first, so a small box inside a large one is drawn on top and can be picked.
+    return boxes
+      .filter((b) => this.checked[b.categoryId] !== false && (b.verified || b.score >= this.minScore))
+      .sort((a, b) => b.bbox[2] * b.bbox[3] - a.bbox[2] * a.bbox[3]);
+  });
+
+  /** Per category: boxes in this image at the slider. */
+  imageCounts = $derived.by(() => {
+    const counts = new Map<number, number>();
+    for (const b of this.current?.boxes ?? []) if (b.verified || b.score >= this.minScore) counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
+    return counts;
+  });
+
+  setCounts = $derived(new Map((this.stats?.perCategory ?? []).map((c) => [c.categoryId, c.count])));
+
+  async start(): Promise<void> {
+    onEvent((event) => this.onEvent(event));
+    await this.reload();
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Workspace and events
+
+  async reload(): Promise<void> {
+    try {
+      const ws = await call('getWorkspace', {});
+      this.workspace = ws;
+      this.setImages(ws.images);
+      if (this.categories.length === 0 || this.categories.length !== ws.categories.length) {
+        this.categories = ws.categories;
+        const checked: Record<number, boolean> = {};
+        for (const c of ws.categories) checked[c.id] = this.checked[c.id] ?? true;
+        this.checked = checked;
+        if (!ws.categories.some((c) => c.id === this.drawCategory) && ws.categories[0]) this.drawCategory = ws.categories[0].id;
+      }
+      this.batch = ws.batch;
+      this.save = ws.save;
+      if (this.currentId && !this.indexById.has(this.currentId)) {
+        this.currentId = null;
+        this.current = null;
+      }
+      if (!this.currentId && this.images.length > 0) await this.select(this.images[0].id);
+      else if (this.currentId) await this.refreshCurrent();
+      this.scheduleStats(0);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private setImages(images: ImageSummary[]): void {
+    this.images = images;
+    this.indexById = new Map(images.map((img, i) => [img.id, i]));
+  }
+
+  indexOf(id: string | null): number {
+    return id ? (this.indexById.get(id) ?? -1) : -1;
+  }
+
+  private onEvent(event: ApiEvent): void {
+    switch (event.type) {
+      case 'workspace':
+        void this.reload();
+        break;
+      case 'image':
+        this.pendingSummaries.set(event.image.id, event.image);
+        // Many results a second during a batch: the list is updated once per frame.
+        if (!this.summaryFrame) this.summaryFrame = requestAnimationFrame(() => this.applySummaries());
+        if (event.image.id === this.currentId) {
+          this.lastEventRevision = Math.max(this.lastEventRevision, event.revision);
+          if (this.editsInFlight === 0 && this.current && event.revision > this.current.revision) void this.refreshCurrent();
+        }
+        this.scheduleStats(300);
+        break;
+      case 'progress':
+        this.batch = event.batch;
+        break;
+      case 'saved':
+        this.save = event.save;
+        break;
+      case 'error':
+        this.notify('error', event.message);
+        break;
+    }
+  }
+
+  private applySummaries(): void {
+    this.summaryFrame = 0;
+    if (this.pendingSummaries.size === 0) return;
+    const next = this.images.slice();
+    for (const [id, summary] of this.pendingSummaries) {
+      const i = this.indexById.get(id);
+      if (i !== undefined) next[i] = summary;
+    }
+    this.pendingSummaries.clear();
+    this.images = next;
+  }
+
+  private scheduleStats(delay: number): void {
+    clearTimeout(this.statsTimer);
+    this.statsTimer = setTimeout(async () => {
+      try {
+        this.stats = await call('getStatistics', { minScore: this.minScore });
+      } catch {
+        // the next change asks again
+      }
+    }, delay);
+  }
+
+  setMinScore(value: number): void {
+    this.minScore = value;
+    this.scheduleStats(150);
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Selection
+
+  async select(id: string): Promise<void> {
+    if (this.currentId !== id) {
+      this.selectedBoxId = null;
+      this.currentId = id;
+    }
+    await this.refreshCurrent();
+  }
+
+  private async refreshCurrent(): Promise<void> {
+    const id = this.currentId;
+    if (!id) return;
+    try {
+      const detail = await call('getImage', { id });
+      if (this.currentId === id && this.editsInFlight === 0) {
+        this.current = detail;
+        this.lastEventRevision = detail.revision;
+        if (this.selectedBoxId && !detail.boxes.some((b) => b.id === this.selectedBoxId)) this.selectedBoxId = null;
+      }
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  step(delta: number): void {
+    if (this.images.length === 0) return;
+    const i = this.indexOf(this.currentId);
+    const next = Math.min(this.images.length - 1, Math.max(0, (i < 0 ? 0 : i) + delta));
+    void this.select(this.images[next].id);
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Editing, undo and redo
+
+  /** Records a finished edit of the current image (boxes already changed on screen) and sends it. */
+  commitEdit(before: Box[], label: string): void {
+    if (!this.current) return;
+    const after = cloneBoxes(this.current.boxes);
+    if (JSON.stringify(before) === JSON.stringify(after)) return;
+    this.undoStack = [...this.undoStack.slice(-499), { imageId: this.current.id, before: cloneBoxes(before), after, label }];
+    this.redoStack = [];
+    this.send(this.current.id, after);
+  }
+
+  /** Changes the current image's boxes as one undoable step. */
+  edit(label: string, change: (boxes: Box[]) => Box[]): void {
+    if (!this.current) return;
+    const before = cloneBoxes(this.current.boxes);
+    this.current.boxes = change(cloneBoxes(this.current.boxes));
+    this.commitEdit(before, label);
+  }
+
+  private send(imageId: string, boxes: Box[]): void {
+    this.editsInFlight++;
+    this.editChain = this.editChain
+      .then(() => call('updateBoxes', { id: imageId, boxes }))
+      .then(
+        (detail) => {
+          if (this.current && this.current.id === imageId) this.current.revision = Math.max(this.current.revision, detail.revision);
+        },
+        (err) => this.report(err),
+      )
+      .finally(() => {
+        this.editsInFlight--;
+        if (this.editsInFlight === 0 && this.current && this.lastEventRevision > this.current.revision) void this.refreshCurrent();
+      });
+  }
+
+  async undo(): Promise<void> {
+    const entry = this.undoStack.at(-1);
+    if (!entry) return;
+    this.undoStack = this.undoStack.slice(0, -1);
+    this.redoStack = [...this.redoStack, entry];
+    await this.applyHistory(entry.imageId, entry.before);
+  }
+
+  async redo(): Promise<void> {
+    const entry = this.redoStack.at(-1);
+    if (!entry) return;
+    this.redoStack = this.redoStack.slice(0, -1);
+    this.undoStack = [...this.undoStack, entry];
+    await this.applyHistory(entry.imageId, entry.after);
+  }
+
+  private async applyHistory(imageId: string, boxes: Box[]): Promise<void> {
+    if (this.currentId !== imageId) await this.select(imageId);
+    if (this.current && this.current.id === imageId) {
+      this.current.boxes = cloneBoxes(boxes);
+      if (this.selectedBoxId && !boxes.some((b) => b.id === this.selectedBoxId)) this.selectedBoxId = null;
+    }
+    this.send(imageId, cloneBoxes(boxes));
+  }
+
+  deleteSelected(): void {
+    const id = this.selectedBoxId;
+    if (!id) return;
+    this.edit('Delete box', (boxes) => boxes.filter((b) => b.id !== id));
+    this.selectedBoxId = null;
+  }
+
+  setSelectedCategory(categoryId: number): void {
+    const id = this.selectedBoxId;
+    this.drawCategory = categoryId;
+    if (!id) return;
+    this.edit('Change category', (boxes) => boxes.map((b) => (b.id === id ? { ...b, categoryId, verified: true } : b)));
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Opening
+
+  private reportOpen(result: OpenResult): void {
+    if (result.cancelled) return;
+    const parts = [`${result.added} image${result.added === 1 ? '' : 's'} added`];
+    if (result.restored) parts.push(`${result.restored} with saved work`);
+    if (result.alreadyOpen) parts.push(`${result.alreadyOpen} already open`);
+    if (result.problems.length) {
+      this.notify('error', `${parts.join(', ')}; ${result.problems.length} could not be opened`, result.problems.map((p) => `${p.file}: ${p.reason}`));
+    } else {
+      this.notify('info', parts.join(', '));
+    }
+  }
+
+  async openImagesDialog(): Promise<void> {
+    try {
+      this.reportOpen(await call('openImagesDialog', {}));
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  async openFolderDialog(): Promise<void> {
+    try {
+      this.reportOpen(await call('openFolderDialog', {}));
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  /** Files from a file input (browser build); `webkitRelativePath` keeps a chosen folder's structure. */
+  async openPickedFiles(files: FileList | File[]): Promise<void> {
+    const items: UploadItem[] = Array.from(files).map((file) => ({ file, name: file.webkitRelativePath || file.name }));
+    await this.upload(items);
+  }
+
+  async openDropped(dataTransfer: DataTransfer): Promise<void> {
+    if (transport === 'desktop') {
+      const paths = pathsForFiles(Array.from(dataTransfer.files));
+      if (paths.length === 0) return;
+      try {
+        this.reportOpen(await call('openPaths', { paths }));
+      } catch (err) {
+        this.report(err);
+      }
+      return;
+    }
+    const { items, skipped } = await collectDroppedFiles(dataTransfer);
+    if (items.length === 0) {
+      this.notify('error', skipped.length ? `No images in what was dropped (${skipped.length} other files)` : 'Nothing to open in what was dropped');
+      return;
+    }
+    await this.upload(items, skipped);
+  }
+
+  private async upload(items: UploadItem[], skipped: string[] = []): Promise<void> {
+    const problems = skipped.map((name) => `${name}: not an image file`);
+    const names: string[] = [];
+    this.uploading = { done: 0, total: items.length };
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        try {
+          await uploadFile(item.name, item.file);
+          names.push(item.name);
+        } catch (err) {
+          problems.push(`${item.name}: ${(err as Error).message}`);
+        }
+        this.uploading = { done: (this.uploading?.done ?? 0) + 1, total: items.length };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, items.length) }, worker));
+    this.uploading = null;
+    if (names.length === 0) {
+      this.notify('error', 'Nothing could be opened', problems);
+      return;
+    }
+    names.sort();
+    try {
+      const result = await call('openUploads', { names });
+      this.reportOpen({ ...result, problems: [...result.problems, ...problems.map((p) => ({ file: p.split(': ')[0], reason: p.slice(p.indexOf(': ') + 2) }))] });
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Batch, export, import, save
+
+  async labelAll(): Promise<void> {
+    try {
+      const { queued } = await call('labelAll', {});
+      if (queued === 0) this.notify('info', 'Every image is labelled already');
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    try {
+      const { cancelled } = await call('cancelLabelling', {});
+      this.notify('info', `Labelling stopped; ${cancelled} image${cancelled === 1 ? '' : 's'} left pending`);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  async exportAs(format: ExportFormat): Promise<{ downloadId: string | null; fileName: string | null } | undefined> {
+    const categoryIds = this.exportOnlyChecked ? this.categories.filter((c) => this.checked[c.id] !== false).map((c) => c.id) : undefined;
+    try {
+      const result = await call('exportAnnotations', {
+        format,
+        filter: { categoryIds, minScore: this.exportUseMinScore ? this.minScore : 0, verifiedOnly: this.exportVerifiedOnly },
+      });
+      if (result.cancelled) return undefined;
+      const what = { coco: 'COCO', yolo: 'YOLO', voc: 'Pascal VOC' }[format];
+      this.notify('info', `${what}: ${result.annotations} boxes in ${result.images} images exported${result.target && transport === 'desktop' ? ` to ${result.target}` : result.downloadId ? '' : ` to ${result.target}`}`);
+      return { downloadId: result.downloadId, fileName: result.fileName };
+    } catch (err) {
+      this.report(err);
+      return undefined;
+    }
+  }
+
+  async importCoco(file?: File): Promise<void> {
+    try {
+      const text = file ? await file.text() : undefined;
+      const result = await call('importCoco', text === undefined ? {} : { text, fileName: file?.name });
+      if (result.cancelled) return;
+      const text1 = `Imported ${result.annotations} boxes for ${result.matched} images${result.unmatched ? `; ${result.unmatched} images of the file are not open` : ''}`;
+      this.notify(result.problems.length ? 'error' : 'info', text1, result.problems);
+      await this.refreshCurrent();
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  async setSaveLocation(location: SaveInfo['location']): Promise<void> {
+    try {
+      this.save = await call('setSaveLocation', { location });
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Messages
+
+  notify(kind: Message['kind'], text: string, details?: string[]): void {
+    const message: Message = { id: nextMessage++, kind, text, details: details?.length ? details : undefined };
+    this.messages = [...this.messages.slice(-3), message];
+    if (kind === 'info') setTimeout(() => this.dismiss(message.id), 5000);
+  }
+
+  dismiss(id: number): void {
+    this.messages = this.messages.filter((m) => m.id !== id);
+  }
+
+  report(err: unknown): void {
+    this.notify('error', err instanceof ApiCallError || err instanceof Error ? err.message : String(err));
+  }
+}
+
+export const app = new AppState();
