@@ -112,6 +112,14 @@ async function main(): Promise<void> {
     if (window && !window.isDestroyed()) window.webContents.send(EVENT_CHANNEL, checked);
   };
 
+  // macOS: files dropped on the Dock icon or opened with the app; the first may come before ready.
+  let openNow: ((paths: string[]) => Promise<void>) | undefined;
+  app.on('open-file', (event, file) => {
+    event.preventDefault();
+    if (openNow && window) void openNow([file]);
+    else pendingPaths.push(file);
+  });
+
   await app.whenReady();
 
   let service: WorkspaceService;
@@ -174,6 +182,8 @@ async function main(): Promise<void> {
     if (!result.ok) sendEvent({ type: 'error', message: result.error.message });
   };
 
+  openNow = openPaths;
+
   function createWindow(): BrowserWindow {
     const state = loadWindowState(stateFile(), screen.getAllDisplays().map((d) => d.workArea));
     const win = new BrowserWindowClass({
@@ -224,12 +234,6 @@ async function main(): Promise<void> {
     window.focus();
     const paths = pathsFromArgv(argv, workingDirectory);
     if (paths.length > 0) void openPaths(paths);
-  });
-  // macOS: files dropped on the Dock icon or opened with the app.
-  app.on('open-file', (event, file) => {
-    event.preventDefault();
-    if (window) void openPaths([file]);
-    else pendingPaths.push(file);
   });
   app.on('activate', () => {
     if (!window) window = createWindow();
