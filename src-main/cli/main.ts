@@ -112,6 +112,7 @@ program
   .addOption(new Option('--batch-size <n>', 'photos per step').argParser(positiveInt).default(8))
   .addOption(new Option('--learning-rate <lr>', 'peak learning rate (Adam)').argParser(numberIn(1e-6, 1, 'a number from 0.000001 to below 1')).default(0.002))
   .addOption(new Option('--width <n>', 'channels of the trained head').argParser(positiveInt).default(64))
+  .addOption(new Option('--zoom-out <share>', 'scale augmentation: also learn from each photo shrunk to this share of its size; 1 turns it off').argParser(numberIn(0.3, 1.0001, 'a share above 0.3, at most 1')).default(0.8))
   .option('--input <WxH>', 'model input size, multiples of 32 (default: shaped like the photos, e.g. 352x512 for portraits)')
   .addOption(
     new Option('--seed <n>', 'seed of the validation split and the shuffles')

@@ -12,6 +12,7 @@ export interface TrainCommandOptions {
   batchSize: number;
   learningRate: number;
   width: number;
+  zoomOut: number;
   input?: string;
   seed: number;
   id?: string;
@@ -90,6 +91,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       batchSize: opts.batchSize,
       learningRate: opts.learningRate,
       width: opts.width,
+      zoomOut: opts.zoomOut,
       input,
       seed: opts.seed,
       id: opts.id,

@@ -17,6 +17,22 @@ export interface FeatureSample {
   flipped: boolean;
 }
 
+/** How a photo is shown to the base: mirrored or not, and scaled to `zoom` of the fitted size (1: as the Detector sees it). */
+export interface PhotoVariant {
+  flip: boolean;
+  zoom: number;
+}
+
+/** The letterboxed picture at `zoom` of its fitted size, top-left in a full-size canvas of padding. */
+async function decodeZoomed(file: string, width: number, height: number, padValue: number, zoom: number): Promise<LetterboxedImage> {
+  if (zoom === 1) return decodeLetterboxed(file, width, height, padValue);
+  const small = await decodeLetterboxed(file, Math.round(width * zoom), Math.round(height * zoom), padValue);
+  const rgb = Buffer.alloc(width * height * 3, padValue);
+  const rowBytes = small.box.dstWidth * 3;
+  for (let y = 0; y < small.box.dstHeight; y++) small.rgb.copy(rgb, y * width * 3, y * rowBytes, (y + 1) * rowBytes);
+  return { ...small, rgb, box: { ...small.box, dstWidth: width, dstHeight: height } };
+}
+
 /** Mirrors the picture part of a letterboxed image (the padding stays on the right). */
 export function mirrorLetterboxed(image: LetterboxedImage): LetterboxedImage {
   const { dstWidth, scaledWidth, scaledHeight } = image.box;
@@ -45,18 +61,19 @@ export interface FeatureExtractor {
 
 const HEADER_FLOATS = 8;
 
-function cacheFile(cacheDir: string, extractor: FeatureExtractor, file: string, flipped: boolean): string {
+function cacheFile(cacheDir: string, extractor: FeatureExtractor, file: string, variant: PhotoVariant): string {
   const stat = fs.statSync(file);
   const key = createHash('sha256')
-    .update([extractor.fingerprint, path.resolve(file), stat.size, stat.mtimeMs, flipped ? 'flip' : 'plain'].join('\n'))
+    .update([extractor.fingerprint, path.resolve(file), stat.size, stat.mtimeMs, variant.flip ? 'flip' : 'plain', ...(variant.zoom === 1 ? [] : [`zoom ${variant.zoom}`])].join('\n'))
     .digest('hex')
     .slice(0, 32);
   return path.join(cacheDir, `${key}.f32`);
 }
 
 /** One photo's pyramid, read from the cache when it is there, else computed and cached. */
-export async function photoFeatures(extractor: FeatureExtractor, file: string, flipped: boolean, cacheDir?: string): Promise<FeatureSample> {
-  const cached = cacheDir ? cacheFile(cacheDir, extractor, file, flipped) : undefined;
+export async function photoFeatures(extractor: FeatureExtractor, file: string, variant: PhotoVariant, cacheDir?: string): Promise<FeatureSample> {
+  const flipped = variant.flip;
+  const cached = cacheDir ? cacheFile(cacheDir, extractor, file, variant) : undefined;
   if (cached && fs.existsSync(cached)) {
     const bytes = fs.readFileSync(cached);
     const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -68,7 +85,7 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, f
     };
   }
   const { width, height, padValue } = extractor.input;
-  let image = await decodeLetterboxed(file, width, height, padValue);
+  let image = await decodeZoomed(file, width, height, padValue, variant.zoom);
   if (flipped) image = mirrorLetterboxed(image);
   const levels = tf.tidy(() => {
     const input = imageToInputTensor(image, extractor.input);

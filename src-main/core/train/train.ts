@@ -30,6 +30,11 @@ export interface TrainOptions {
   learningRate?: number;
   /** Channels of the head's two 3x3 convolutions. */
   width?: number;
+  /**
+   * Scale augmentation: each training photo is also read at this share of its size (mirrored for every
+   * other photo), and shown so a quarter of the time. 1 turns it off.
+   */
+  zoomOut?: number;
   /** Model input; by default shaped like the photos. */
   input?: { width: number; height: number };
   seed?: number;
@@ -100,6 +105,7 @@ interface Settings {
   learningRate: number;
   valSplit: number;
   seed: number;
+  zoomOut: number;
 }
 
 interface CheckpointState {
@@ -303,7 +309,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     learningRate: opts.learningRate ?? 2e-3,
     valSplit,
     seed: opts.seed ?? 0,
+    zoomOut: opts.zoomOut ?? 0.8,
   };
+  if (!(settings.zoomOut > 0.3 && settings.zoomOut <= 1)) throw new UsageError('--zoom-out must be above 0.3 and at most 1');
   const resumed = readCheckpoint(out);
   if (resumed) {
     const differs = sameSettings(resumed.state.settings, settings);
@@ -333,18 +341,27 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const numClasses = set.categories.length;
   const { train: trainImages, val: valImages } = splitTrainVal(set.images, valSplit, settings.seed);
 
-  // The pyramid of every photo, and of every training photo mirrored: the only augmentation that a
-  // frozen base can be given exactly.
-  const jobs = [...trainImages.flatMap((image) => [{ image, flip: false }, { image, flip: true }]), ...valImages.map((image) => ({ image, flip: false }))];
-  const samples: { image: TrainImage; sample: FeatureSample; flip: boolean }[] = [];
+  // The pyramid of every photo, of every training photo mirrored and (scale augmentation) smaller:
+  // augmentation that a frozen base is given exactly, by reading the photo so.
+  const plain = { flip: false, zoom: 1 };
+  const jobs = [
+    ...trainImages.flatMap((image, i) => [
+      { image, variant: plain },
+      { image, variant: { flip: true, zoom: 1 } },
+      ...(settings.zoomOut < 1 ? [{ image, variant: { flip: i % 2 === 1, zoom: settings.zoomOut } }] : []),
+    ]),
+    ...valImages.map((image) => ({ image, variant: plain })),
+  ];
+  const samples: { image: TrainImage; sample: FeatureSample; zoomed: boolean }[] = [];
   const featureStart = performance.now();
   let lastReport = 0;
   for (const [i, job] of jobs.entries()) {
     if (opts.signal?.aborted) break;
     try {
-      samples.push({ image: job.image, flip: job.flip, sample: await photoFeatures(extractor, job.image.file, job.flip, cacheDir) });
+      const sample = await photoFeatures(extractor, job.image.file, job.variant, cacheDir);
+      samples.push({ image: job.image, zoomed: job.variant.zoom !== 1, sample });
     } catch (err) {
-      if (!job.flip) log(`skipping ${job.image.fileName}: ${(err as Error).message}`);
+      if (job.variant === plain) log(`skipping ${job.image.fileName}: ${(err as Error).message}`);
     }
     const now = performance.now();
     if (now - lastReport > 1000 || i === jobs.length - 1) {
@@ -372,7 +389,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (resumed) {
     params = Object.fromEntries(HEAD_TENSORS.map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
   } else {
-    const stats = featureStatistics(trainSamples.filter((s) => !s.flip).slice(0, 200).map((s) => s.sample), channels);
+    const stats = featureStatistics(trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample), channels);
     params = initHead(shape, stats.mean, stats.std, settings.seed);
   }
   const trainable: HeadTensorName[] = ['conv1', 'bias1', 'conv2', 'bias2', 'out', 'outBias'];
@@ -417,7 +434,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const random = seededRandom(settings.seed * 7919 + state.epoch + 1);
     const order = shuffled(photoIds, random).map((id) => {
       const v = variants.get(id)!;
-      return v[Math.floor(random() * v.length)];
+      const zoomed = v.filter((i) => trainSamples[i].zoomed);
+      const full = v.filter((i) => !trainSamples[i].zoomed);
+      const pool = zoomed.length > 0 && random() < 0.25 ? zoomed : full;
+      return pool[Math.floor(random() * pool.length)];
     });
     const epochStart = performance.now();
     for (; state.step < steps; state.step++) {
