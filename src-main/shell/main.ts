@@ -31,6 +31,7 @@ const APP_NAME = 'Fashion Detect';
 const appRoot = path.resolve(__dirname, '../../..');
 const rendererDir = path.join(appRoot, 'dist/renderer');
 const preloadPath = path.join(__dirname, 'preload.js');
+const iconPath = path.join(appRoot, 'build/icon.png');
 
 // The packaged app carries its models beside app.asar (electron.config.ts, extraResources).
 if (app.isPackaged && !process.env.FASHION_DETECT_MODELS) {
@@ -195,7 +196,8 @@ async function main(): Promise<void> {
       show: false,
       title: APP_NAME,
       backgroundColor: '#1d1e2c',
-      icon: path.join(appRoot, 'build/icon.png'),
+      // The installers set the icon themselves; this one is for runs from the repository (Linux).
+      ...(fs.existsSync(iconPath) ? { icon: iconPath } : {}),
       webPreferences: secureWebPreferences(preloadPath, { devTools: !app.isPackaged }),
     });
     win.once('ready-to-show', () => {

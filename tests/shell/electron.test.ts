@@ -22,6 +22,13 @@ function electronBinary(): { path?: string; reason?: string } {
   return { path: binary };
 }
 
+/** The test's environment for Electron, without what would make it run as plain Node. */
+function electronEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'ELECTRON_RUN_AS_NODE') env[k] = v;
+  return { ...env, ...extra };
+}
+
 const electron = electronBinary();
 if (!electron.path) console.log(`SKIP tests/shell/electron.test.ts: ${electron.reason}`);
 
@@ -45,7 +52,7 @@ describe.skipIf(!electron.path)('the desktop app in Electron', () => {
       executablePath: electron.path,
       // The folder on the command line is opened as if chosen in a dialog.
       args: [repoRoot, photos],
-      env: { ...process.env, FASHION_DETECT_USER_DATA: path.join(dir, 'user-data'), FASHION_DETECT_BACKEND: 'wasm', ELECTRON_RUN_AS_NODE: '' },
+      env: electronEnv({ FASHION_DETECT_USER_DATA: path.join(dir, 'user-data'), FASHION_DETECT_BACKEND: 'wasm' }),
       timeout: 60_000,
     });
     page = await app.firstWindow();
