@@ -91,6 +91,28 @@ describe.skipIf(!electron.path)('the desktop app in Electron', () => {
     expect(first.value.width).toBeGreaterThan(0);
   });
 
+  it('draws the labelled boxes, and Edit > Undo in the menu undoes an edit', async () => {
+    const workspace = await invoke('getWorkspace');
+    const first = workspace.value.images[0];
+    // Every box shown, whatever its score (the count covers them all).
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0');
+    const list = page.getByRole('listbox', { name: 'Images' });
+    await list.getByRole('option', { name: first.name }).first().click();
+    await page.locator('img.photo').evaluate((img: HTMLImageElement) => img.decode());
+    await page.waitForFunction((n) => document.querySelectorAll('[data-box-id]').length === n, first.count);
+    // Draw a box, then undo it through the native menu (main -> preload -> the page's undo).
+    const img = (await page.locator('img.photo').boundingBox())!;
+    await page.getByRole('button', { name: 'Draw box' }).click();
+    await page.mouse.move(img.x + img.width * 0.1, img.y + img.height * 0.7);
+    await page.mouse.down();
+    await page.mouse.move(img.x + img.width * 0.1 + 80, img.y + img.height * 0.7 + 60, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-box-id]').length === n, first.count + 1);
+    await app.evaluate(({ Menu }) => Menu.getApplicationMenu()!.getMenuItemById('undo')!.click());
+    await page.waitForFunction((n) => document.querySelectorAll('[data-box-id]').length === n, first.count);
+  });
+
   it('shows pictures by id through the app scheme, and nothing by path', async () => {
     const workspace = await invoke('getWorkspace');
     const id = workspace.value.images[0].id;
