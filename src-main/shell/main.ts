@@ -213,7 +213,18 @@ async function main(): Promise<void> {
         console.error(`fashion-detect: could not remember the window's place: ${(err as Error).message}`);
       }
     };
-    win.on('close', remember);
+    // Also a moment after each move or resize, so a crash does not lose the place.
+    let rememberTimer: NodeJS.Timeout | undefined;
+    const rememberSoon = () => {
+      clearTimeout(rememberTimer);
+      rememberTimer = setTimeout(remember, 1000);
+    };
+    win.on('resize', rememberSoon);
+    win.on('move', rememberSoon);
+    win.on('close', () => {
+      clearTimeout(rememberTimer);
+      remember();
+    });
     win.webContents.on('did-finish-load', () => {
       const paths = pendingPaths.splice(0);
       if (paths.length > 0) void openPaths(paths);
