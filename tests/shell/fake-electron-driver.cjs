@@ -13,7 +13,8 @@ const secondInstance = process.argv.includes('--second-instance');
 // As the installed app: app.isPackaged, and Electron's process.resourcesPath beside app.asar.
 const packagedAt = process.argv.includes('--packaged') ? process.argv[process.argv.indexOf('--packaged') + 1] : undefined;
 if (packagedAt) process.resourcesPath = packagedAt;
-const repo = path.resolve(__dirname, '../..');
+// The app to run: this repository, or FD_APP_ROOT (a packaged app's files, unpacked from its asar).
+const repo = process.env.FD_APP_ROOT ? path.resolve(process.env.FD_APP_ROOT) : path.resolve(__dirname, '../..');
 
 const record = {
   privilegedSchemes: null,
@@ -205,6 +206,20 @@ async function session() {
     const workspace = await call('api', APP, 'getWorkspace', {});
     record.model = workspace.ok ? workspace.value.model : workspace;
     record.devTools = record.windows[0].webPreferences.devTools;
+    record.preload = record.windows[0].webPreferences.preload;
+    if (process.argv.includes('--label')) {
+      // Label the photo folder, as the installed app would: a dialog, then the worker threads.
+      record.openFolder = await call('api', APP, 'openFolderDialog', {});
+      const done = () => record.sentToWindow.filter((m) => m.channel === 'api-event' && m.args[0].type === 'image' && ['done', 'failed'].includes(m.args[0].image.state));
+      await waitFor(() => done().length >= 1, 'a labelled image');
+      record.labelledState = done()[0].args[0].image.state;
+      record.labelledReason = done()[0].args[0].image.reason;
+      const page = await protocolHandlers.get('fashion-detect')(new Request('fashion-detect://app/'));
+      record.rendererStatus = page.status;
+      // Quitting waits for the service to save and stop its workers, then quits for real.
+      app.quit();
+      await waitFor(() => record.quitCalls >= 2, 'the quit after the service closed', 60_000);
+    }
     record.menuHasDevTools = JSON.stringify(menuTemplate).includes('toggleDevTools');
     return;
   }
