@@ -7,6 +7,7 @@ import { parseApiEvent, type ApiEvent, type DialogHost, type ExportFormat } from
 import { IMAGE_EXTENSIONS } from '../core/images.js';
 import { WorkspaceService } from '../core/workspace/service.js';
 import type { BrowserWindow, ElectronMain, WebContents } from './electron-api.js';
+import { pathsFromArgv } from './command-line.js';
 import { OpenedFiles } from './file-access.js';
 import { API_CHANNEL, DROP_CHANNEL, EVENT_CHANNEL, MENU_CHANNEL, acceptDroppedPaths, answerApiCall, type MenuCommand } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
@@ -38,12 +39,6 @@ if (app.isPackaged && !process.env.FASHION_DETECT_MODELS) {
   process.env.FASHION_DETECT_MODELS = path.join((process as NodeJS.Process & { resourcesPath: string }).resourcesPath, 'models');
 }
 
-/** Paths given on the command line: after the app folder when run as `electron .`, after the binary when packaged. */
-function pathsFromArgv(argv: string[], cwd: string): string[] {
-  const args = argv.slice(app.isPackaged ? 1 : 2).filter((a) => !a.startsWith('-'));
-  return args.map((a) => path.resolve(cwd, a)).filter((p) => fs.existsSync(p));
-}
-
 app.setName(APP_NAME);
 // A separate profile (window state, settings, thumbnails, saved work) for tests or a portable copy.
 if (process.env.FASHION_DETECT_USER_DATA) app.setPath('userData', path.resolve(process.env.FASHION_DETECT_USER_DATA));
@@ -60,7 +55,7 @@ if (!app.requestSingleInstanceLock()) {
 async function main(): Promise<void> {
   const grants = new OpenedFiles();
   let window: BrowserWindow | undefined;
-  const pendingPaths: string[] = pathsFromArgv(process.argv, process.cwd());
+  const pendingPaths: string[] = pathsFromArgv(process.argv, process.cwd(), app.isPackaged);
   const stateFile = () => path.join(app.getPath('userData'), 'window-state.json');
 
   const grant = (paths: string[]) =>
@@ -245,7 +240,7 @@ async function main(): Promise<void> {
     if (!window) window = createWindow();
     if (window.isMinimized()) window.restore();
     window.focus();
-    const paths = pathsFromArgv(argv, workingDirectory);
+    const paths = pathsFromArgv(argv, workingDirectory, app.isPackaged);
     if (paths.length > 0) void openPaths(paths);
   });
   app.on('activate', () => {

@@ -1,7 +1,9 @@
-// Window size and place remembered between runs, and the application menu's commands.
+// Window size and place remembered between runs, the application menu's commands, and the paths
+// named on the command line.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { pathsFromArgv } from '../../src-main/shell/command-line';
 import { buildMenuTemplate, flattenMenu, type MenuActions } from '../../src-main/shell/menu';
 import { DEFAULT_WINDOW_STATE, MIN_HEIGHT, MIN_WIDTH, fitToDisplays, loadWindowState, saveWindowState } from '../../src-main/shell/window-state';
 import { tempDir } from '../helpers';
@@ -91,5 +93,22 @@ describe('application menu', () => {
     const linux = buildMenuTemplate(actions(), { platform: 'linux', appName: 'Fashion Detect', devTools: false });
     expect(linux[0].label).toBe('&File');
     expect(linux[0].submenu!.some((i) => i.role === 'quit')).toBe(true);
+  });
+});
+
+describe('paths on the command line', () => {
+  const photos = path.join(dir, 'photos');
+  fs.mkdirSync(photos, { recursive: true });
+  fs.writeFileSync(path.join(photos, 'a.jpg'), 'x');
+
+  it('skips the app folder and switches wherever they are', () => {
+    expect(pathsFromArgv(['electron', '.', 'photos'], dir, false)).toEqual([photos]);
+    // Playwright and Chromium put their switches before the app folder.
+    expect(pathsFromArgv(['electron', '--inspect=0', '--remote-debugging-port=0', '/repo', 'photos/a.jpg'], dir, false)).toEqual([path.join(photos, 'a.jpg')]);
+    expect(pathsFromArgv(['electron', '.'], dir, false)).toEqual([]);
+  });
+
+  it('takes every argument after the binary in the installed app, and only paths that exist', () => {
+    expect(pathsFromArgv(['/opt/Fashion Detect/fashion-detect', 'photos', '--no-sandbox', 'missing.jpg', path.join(photos, 'a.jpg')], dir, true)).toEqual([photos, path.join(photos, 'a.jpg')]);
   });
 });
