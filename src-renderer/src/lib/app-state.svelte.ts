@@ -76,6 +76,8 @@ export class AppState {
   redoStack = $state.raw<UndoEntry[]>([]);
 
   private editsInFlight = 0;
+  /** Edits sent that the main side has not yet reported on disk: the window says "Saving…" until then. */
+  localUnsaved = $state(0);
   private lastEventRevision = 0;
   private pendingSummaries = new Map<string, ImageSummary>();
   private summaryFrame = 0;
@@ -167,6 +169,8 @@ export class AppState {
         break;
       case 'saved':
         this.save = event.save;
+        // Written after every edit sent so far reached the main side: all of them are on disk.
+        if (event.save.unsaved === 0 && this.editsInFlight === 0) this.localUnsaved = 0;
         break;
       case 'error':
         this.notify('error', event.message);
@@ -258,13 +262,17 @@ export class AppState {
 
   private send(imageId: string, boxes: Box[]): void {
     this.editsInFlight++;
+    this.localUnsaved++;
     this.editChain = this.editChain
       .then(() => call('updateBoxes', { id: imageId, boxes }))
       .then(
         (detail) => {
           if (this.current && this.current.id === imageId) this.current.revision = Math.max(this.current.revision, detail.revision);
         },
-        (err) => this.report(err),
+        (err) => {
+          this.localUnsaved = Math.max(0, this.localUnsaved - 1);
+          this.report(err);
+        },
       )
       .finally(() => {
         this.editsInFlight--;

@@ -1,0 +1,461 @@
+// The whole app as a person uses it, in Debian's Chromium against `npm run web`: drop photos, see
+// the boxes, filter, edit and undo, label a folder with progress, export COCO, reload and find the
+// work restored, even after the server is killed. Screenshots go to test-results/app/.
+// Needs the build (npm run build: tsc and vite); npm test builds first.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
+import { hasShared, repoRoot, sharedDataset, tempDir, drawScene } from '../helpers';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.log(`SKIP: the browser tests need Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)`);
+const shots = path.join(repoRoot, 'test-results', 'app');
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+}
+
+function startServer(dataDir: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/main/web/main.js'), '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
+      env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the web server did not start:\n${out}`)), 60_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /is at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], child });
+      }
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`the web server exited with ${code}:\n${out}`)));
+  });
+}
+
+function stopServer(server: Server | undefined, signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
+  if (!server || server.child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.child.once('exit', () => resolve());
+    server.child.kill(signal);
+  });
+}
+
+async function api<T = any>(server: Server, method: string, input: unknown = {}): Promise<T> {
+  const res = await fetch(`${server.url}api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fashion-detect': '1' }, body: JSON.stringify(input) });
+  const body = (await res.json()) as { ok: boolean; value: T; error?: { message: string } };
+  if (!body.ok) throw new Error(body.error?.message);
+  return body.value;
+}
+
+/** A drop of files on the window, as Chromium delivers it: a DataTransfer with File objects. */
+async function dropFiles(page: Page, files: { name: string; bytes: Buffer; type: string }[]): Promise<void> {
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bin = atob(f.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      dt.items.add(new File([bytes], f.name, { type: f.type }));
+    }
+    return dt;
+  }, files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString('base64') })));
+  await page.dispatchEvent('main', 'dragenter', { dataTransfer });
+  await page.dispatchEvent('main', 'dragover', { dataTransfer });
+  await page.dispatchEvent('main', 'drop', { dataTransfer });
+}
+
+const boxes = (page: Page) => page.getByRole('group', { name: 'Detections' }).getByRole('button');
+
+/** Every box on screen sits where its bbox maps through the picture's own rectangle. */
+async function expectBoxesAligned(page: Page, server: Server, imageId: string): Promise<number> {
+  const detail = await api(server, 'getImage', { id: imageId });
+  const img = (await page.locator('img.photo').boundingBox())!;
+  const scale = img.width / detail.width;
+  expect(img.height / detail.height).toBeCloseTo(scale, 3);
+  const rects = await page.locator('[data-box-id]').evaluateAll((els) => els.map((e) => ({ id: (e as HTMLElement).dataset.boxId!, r: e.getBoundingClientRect().toJSON() })));
+  for (const { id, r } of rects) {
+    const b = detail.boxes.find((x: { id: string }) => x.id === id)!;
+    expect(r.x).toBeCloseTo(img.x + b.bbox[0] * scale, 0);
+    expect(r.y).toBeCloseTo(img.y + b.bbox[1] * scale, 0);
+    expect(r.width).toBeCloseTo(b.bbox[2] * scale, 0);
+    expect(r.height).toBeCloseTo(b.bbox[3] * scale, 0);
+  }
+  return rects.length;
+}
+
+async function photos(): Promise<{ name: string; bytes: Buffer; type: string }[]> {
+  const list: { name: string; bytes: Buffer; type: string }[] = [];
+  if (hasShared) {
+    for (const n of ['0001.jpg', '0002.jpg']) list.push({ name: n, bytes: fs.readFileSync(path.join(sharedDataset, 'train/images', n)), type: 'image/jpeg' });
+  } else {
+    console.log('NOTE: ../shared is absent: the browser test uses drawn pictures, on which the model may find nothing');
+    for (let i = 1; i <= 2; i++) list.push({ name: `scene${i}.jpg`, bytes: await (await drawScene(600, 900, i)).jpeg().toBuffer(), type: 'image/jpeg' });
+  }
+  // Stored sideways with EXIF orientation 6: shown upright, boxes on the upright picture.
+  list.push({ name: 'sideways.jpg', bytes: await (await drawScene(500, 800, 5)).jpeg().withMetadata({ orientation: 6 }).toBuffer(), type: 'image/jpeg' });
+  return list;
+}
+
+describe.skipIf(!hasChromium)('the app in the browser', () => {
+  let server: Server | undefined;
+  let browser: Browser;
+  let page: Page;
+  let dataDir: string;
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) throw new Error('dist/renderer is missing: run npm run build first');
+    fs.mkdirSync(shots, { recursive: true });
+    dataDir = tempDir('fd-web-');
+    server = await startServer(dataDir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(server);
+  });
+
+  it('starts empty, with the named controls', async () => {
+    for (const name of ['Open images', 'Open folder', 'Label all', 'Undo', 'Redo', 'Export COCO']) await expect(page.getByRole('button', { name, exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByRole('slider', { name: 'Confidence' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('checkbox', { name: 'footwear', exact: true }).isChecked()).resolves.toBe(true);
+    await expect(page.getByRole('listbox', { name: 'Images' }).count()).resolves.toBe(1);
+    await page.screenshot({ path: path.join(shots, '01-empty.png') });
+  });
+
+  it('labels dropped photos at once and draws their boxes aligned, EXIF-rotated ones included', async () => {
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0');
+    const files = await photos();
+    await dropFiles(page, files);
+    const list = page.getByRole('listbox', { name: 'Images' });
+    await list.getByRole('option').nth(files.length - 1).waitFor();
+    // Dropped photos are labelled without asking.
+    await page.waitForFunction(() => document.querySelectorAll('[role=option][aria-label*="done"]').length >= 3, undefined, { timeout: 60_000 });
+    const ws = await api(server!, 'getWorkspace');
+    expect(ws.images.map((i: { name: string }) => i.name).sort()).toEqual(files.map((f) => f.name).sort());
+    const first = ws.images.find((i: { name: string }) => i.name === files[0].name);
+    await list.getByRole('option', { name: new RegExp(`^${files[0].name}`) }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-box-id]').length === n, first.count);
+    const shown = await expectBoxesAligned(page, server!, first.id);
+    expect(shown).toBe(first.count);
+    if (hasShared) expect(shown).toBeGreaterThan(0);
+    // Names as screen readers read them: "category score%".
+    for (const label of await boxes(page).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))) expect(label).toMatch(/^[a-z]+ \d{1,3}%$/);
+    await page.screenshot({ path: path.join(shots, '02-dropped-photo-boxes.png') });
+
+    // Zoomed in around a point and panned: still aligned.
+    const viewer = page.getByRole('application', { name: 'Photo viewer' });
+    const vb = (await viewer.boundingBox())!;
+    await page.mouse.move(vb.x + vb.width * 0.45, vb.y + vb.height * 0.4);
+    for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -240);
+    await page.mouse.down();
+    await page.mouse.move(vb.x + vb.width * 0.45 + 60, vb.y + vb.height * 0.4 - 40, { steps: 4 });
+    await page.mouse.up();
+    await expectBoxesAligned(page, server!, first.id);
+    await page.screenshot({ path: path.join(shots, '03-zoomed.png') });
+    await page.keyboard.press('f');
+
+    // The sideways photo: shown upright (its upright size), boxes on it aligned.
+    const sideways = ws.images.find((i: { name: string }) => i.name === 'sideways.jpg');
+    expect([sideways.width, sideways.height]).toEqual([800, 500]);
+    await list.getByRole('option', { name: /^sideways\.jpg/ }).click();
+    await page.locator('img.photo').evaluate((img: HTMLImageElement) => img.decode());
+    const natural = await page.locator('img.photo').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
+    expect(natural[0] / natural[1]).toBeCloseTo(800 / 500, 2);
+    await expectBoxesAligned(page, server!, sideways.id);
+    await list.getByRole('option', { name: new RegExp(`^${files[0].name}`) }).click();
+  });
+
+  it('filters by category and confidence at once', async () => {
+    const ws = await api(server!, 'getWorkspace');
+    const current = await api(server!, 'getImage', { id: ws.images.find((i: { name: string }) => i.name === (hasShared ? '0001.jpg' : 'scene1.jpg')).id });
+    const total = current.boxes.length;
+    if (total === 0) return console.log('SKIP: no boxes on the drawn picture to filter');
+    const categories = new Map<number, string>(ws.categories.map((c: { id: number; name: string }) => [c.id, c.name]));
+    const someCategory = categories.get(current.boxes[0].categoryId)!;
+    const ofIt = current.boxes.filter((b: { categoryId: number }) => b.categoryId === current.boxes[0].categoryId).length;
+    await page.getByRole('checkbox', { name: someCategory, exact: true }).uncheck();
+    await expect(boxes(page).count()).resolves.toBe(total - ofIt);
+    await page.getByRole('button', { name: 'None', exact: true }).click();
+    await expect(boxes(page).count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await expect(boxes(page).count()).resolves.toBe(total);
+    // The slider hides boxes below it.
+    const scores: number[] = current.boxes.map((b: { score: number }) => b.score).sort((a: number, b: number) => a - b);
+    const middle = scores[Math.floor(scores.length / 2)];
+    await page.getByRole('slider', { name: 'Confidence' }).fill(String(Math.round(middle * 100) / 100 + 0.005 > 1 ? 1 : Math.ceil(middle * 100) / 100));
+    const threshold = Number(await page.getByRole('slider', { name: 'Confidence' }).inputValue());
+    await expect(boxes(page).count()).resolves.toBe(scores.filter((s) => s >= threshold).length);
+    await page.screenshot({ path: path.join(shots, '04-filtered.png') });
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0');
+    await expect(boxes(page).count()).resolves.toBe(total);
+  });
+
+  it('draws, moves, resizes, re-categorises and deletes a box, with undo and redo for each', async () => {
+    const viewer = page.getByRole('application', { name: 'Photo viewer' });
+    const before = await boxes(page).count();
+    const img = (await page.locator('img.photo').boundingBox())!;
+    await page.getByRole('button', { name: 'Draw box' }).click();
+    const x0 = img.x + img.width * 0.1;
+    const y0 = img.y + img.height * 0.7;
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move(x0 + 80, y0 + 60, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    const drawn = page.getByRole('group', { name: 'Detections' }).getByRole('button', { name: 'top 100%' });
+    await expect(drawn.count()).resolves.toBe(1);
+    await expect(boxes(page).count()).resolves.toBe(before + 1);
+    const at = (await drawn.boundingBox())!;
+    expect(at.x).toBeCloseTo(x0, 0);
+    expect(at.width).toBeCloseTo(80, 0);
+
+    // Move it by dragging its body.
+    await drawn.click({ position: { x: 40, y: 40 } });
+    await page.mouse.move(at.x + 40, at.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(at.x + 70, at.y + 20, { steps: 5 });
+    await page.mouse.up();
+    const moved = (await drawn.boundingBox())!;
+    expect(moved.x - at.x).toBeCloseTo(30, 0);
+    expect(moved.y - at.y).toBeCloseTo(-20, 0);
+    // Resize it by its bottom-right handle.
+    const handle = (await page.locator('[data-handle="se"]').boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 + 40, handle.y + handle.height / 2 + 30, { steps: 5 });
+    await page.mouse.up();
+    const resized = (await drawn.boundingBox())!;
+    expect(resized.width - moved.width).toBeCloseTo(40, 0);
+    expect(resized.height - moved.height).toBeCloseTo(30, 0);
+    // Key 7: the seventh category, footwear.
+    await page.keyboard.press('7');
+    const footwear = page.getByRole('group', { name: 'Detections' }).getByRole('button', { name: 'footwear 100%' });
+    await expect(footwear.count()).resolves.toBe(1);
+    await page.screenshot({ path: path.join(shots, '05-edited-box.png') });
+    await page.keyboard.press('Delete');
+    await expect(boxes(page).count()).resolves.toBe(before);
+
+    await page.keyboard.press('Control+z'); // delete undone
+    await expect(footwear.count()).resolves.toBe(1);
+    await page.keyboard.press('Control+z'); // category undone
+    await expect(drawn.count()).resolves.toBe(1);
+    await page.getByRole('button', { name: 'Undo', exact: true }).click(); // resize undone
+    expect((await drawn.boundingBox())!.width).toBeCloseTo(moved.width, 0);
+    await page.getByRole('button', { name: 'Redo', exact: true }).click();
+    await page.keyboard.press('Control+Shift+z');
+    await expect(footwear.count()).resolves.toBe(1);
+    expect((await footwear.boundingBox())!.width).toBeCloseTo(resized.width, 0);
+    await viewer.focus();
+
+    // The service has it, verified, once the edits have gone through.
+    await page.getByTestId('save-status').filter({ hasText: 'All work saved' }).waitFor();
+    const ws = await api(server!, 'getWorkspace');
+    const id = await page.locator('[role=option][aria-selected=true]').getAttribute('id');
+    const detail = await api(server!, 'getImage', { id: id!.replace('image-', '') });
+    const mine = detail.boxes.filter((b: { categoryId: number; score: number }) => b.categoryId === 7 && b.score === 1);
+    expect(mine).toHaveLength(1);
+    expect(mine[0].verified).toBe(true);
+    expect(ws.save.unsaved).toBe(0);
+  });
+
+  it('labels a folder with progress, Cancel, and results appearing while it runs', async () => {
+    const folder = path.join(tempDir('fd-folder-'), 'holiday');
+    fs.mkdirSync(path.join(folder, 'day 2'), { recursive: true });
+    const bytes = await Promise.all(Array.from({ length: 8 }, async (_, i) => (await drawScene(240, 360, i + 11)).jpeg().toBuffer()));
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(folder, i % 2 ? 'day 2' : '', `photo${String(i).padStart(2, '0')}.jpg`), bytes[i % 8]);
+    fs.writeFileSync(path.join(folder, 'notes.txt'), 'not a photo');
+    await page.getByTestId('open-folder-input').setInputFiles(folder);
+    const list = page.getByRole('listbox', { name: 'Images' });
+    await page.waitForFunction(() => document.querySelector('[role=listbox]')?.querySelector('[role=option]')?.getAttribute('aria-setsize') === '43');
+    // A big set waits for "Label all".
+    const ws = await api(server!, 'getWorkspace');
+    expect(ws.images.filter((i: { state: string }) => i.state === 'pending')).toHaveLength(40);
+    expect(ws.images.some((i: { name: string }) => i.name === 'holiday/day 2/photo01.jpg')).toBe(true);
+
+    await page.getByRole('button', { name: 'Label all' }).click();
+    const bar = page.getByRole('progressbar', { name: 'Labelling' });
+    await bar.waitFor();
+    await page.getByTestId('progress-text').filter({ hasText: /images\/s/ }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await bar.waitFor({ state: 'detached' });
+    const afterCancel = await api(server!, 'getWorkspace');
+    const pendingLeft = afterCancel.images.filter((i: { state: string }) => i.state === 'pending').length;
+    expect(pendingLeft).toBeGreaterThan(0);
+    expect(afterCancel.images.some((i: { state: string }) => i.state === 'labelling')).toBe(false);
+
+    await page.getByRole('button', { name: 'Label all' }).click();
+    await bar.waitFor();
+    // Results show up in the list while the batch runs, and the window answers.
+    await page.waitForFunction(() => document.querySelectorAll('[role=option][aria-label*=", done"]').length > 3);
+    const progressText = (await page.getByTestId('progress-text').textContent())!.replace(/\s+/g, ' ');
+    expect(progressText).toMatch(/\d+\/\d+ · [\d.]+ images\/s · (\d+ (s|min|h)( \d+ min)? left|estimating…)/);
+    await page.screenshot({ path: path.join(shots, '06-labelling-progress.png') });
+    await list.focus();
+    await page.keyboard.press('End');
+    await expect(page.locator('[role=option][aria-selected=true]').getAttribute('aria-posinset')).resolves.toBe('43');
+    await bar.waitFor({ state: 'detached', timeout: 120_000 });
+    const done = await api(server!, 'getWorkspace');
+    expect(done.images.filter((i: { state: string }) => i.state === 'done')).toHaveLength(43);
+    await page.screenshot({ path: path.join(shots, '07-folder-labelled.png') });
+  });
+
+  it('exports COCO with the checked categories and the minimum score', async () => {
+    await page.getByRole('checkbox', { name: 'bag', exact: true }).uncheck();
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0.2');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export COCO' }).click()]);
+    const file = path.join(tempDir('fd-export-'), download.suggestedFilename());
+    await download.saveAs(file);
+    const doc = cocoDocumentSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    expect(cocoProblems(doc)).toEqual([]);
+    expect(doc.images).toHaveLength(43);
+    expect(doc.annotations.some((a) => a.category_id === 8)).toBe(false);
+    expect(doc.annotations.every((a) => a.verified || a.score! >= 0.2)).toBe(true);
+    // The box drawn and edited by hand is in it, verified.
+    const first = doc.images.find((i) => i.file_name === (hasShared ? '0001.jpg' : 'scene1.jpg'))!;
+    expect(doc.annotations.filter((a) => a.image_id === first.id && a.category_id === 7 && a.verified)).toHaveLength(1);
+    await page.screenshot({ path: path.join(shots, '08-exported.png') });
+    await page.getByRole('checkbox', { name: 'bag', exact: true }).check();
+  });
+
+  it('finds the work restored after a reload, and after the server is killed', async () => {
+    const beforeWs = await api(server!, 'getWorkspace');
+    const firstName = hasShared ? '0001.jpg' : 'scene1.jpg';
+    const before = await api(server!, 'getImage', { id: beforeWs.images.find((i: { name: string }) => i.name === firstName).id });
+    await page.reload();
+    await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().waitFor();
+    await expect(page.locator('[role=option]').first().getAttribute('aria-setsize')).resolves.toBe('43');
+
+    await page.getByTestId('save-status').filter({ hasText: 'All work saved' }).waitFor();
+    // A crash: no chance to write anything more.
+    await stopServer(server, 'SIGKILL');
+    server = await startServer(dataDir);
+    await page.goto(server.url);
+    await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().waitFor();
+    const ws = await api(server, 'getWorkspace');
+    expect(ws.images).toHaveLength(43);
+    expect(ws.images.filter((i: { state: string }) => i.state === 'done')).toHaveLength(43);
+    const after = await api(server, 'getImage', { id: ws.images.find((i: { name: string }) => i.name === firstName).id });
+    expect(after.boxes.map((b: { id: string; categoryId: number; bbox: number[]; verified: boolean }) => [b.id, b.categoryId, b.bbox, b.verified])).toEqual(
+      before.boxes.map((b: { id: string; categoryId: number; bbox: number[]; verified: boolean }) => [b.id, b.categoryId, b.bbox, b.verified]),
+    );
+    await page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: new RegExp(`^${firstName}`) }).click();
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0');
+    await expect(page.getByRole('group', { name: 'Detections' }).getByRole('button', { name: 'footwear 100%' }).count()).resolves.toBe(1);
+    await page.screenshot({ path: path.join(shots, '09-restored-after-kill.png') });
+  });
+
+  it('ran under the strict CSP without violations or page errors', () => {
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium)('the image list with 10,000 photos', () => {
+  let server: Server | undefined;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const dataDir = tempDir('fd-10k-');
+    const dir = path.join(dataDir, 'workspace', 'big');
+    fs.mkdirSync(dir, { recursive: true });
+    const bytes = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#8a6' } }).jpeg().toBuffer();
+    for (let i = 0; i < 10_000; i++) fs.writeFileSync(path.join(dir, `img${String(i).padStart(5, '0')}.jpg`), bytes);
+    // The session's folder is reopened when the server starts.
+    server = await startServer(dataDir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(server);
+  });
+
+  it('keeps only the rows in view in the page, and scrolls to the end', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(server!.url);
+    const list = page.getByRole('listbox', { name: 'Images' });
+    await list.getByRole('option').first().waitFor();
+    await expect(list.getByRole('option').first().getAttribute('aria-setsize')).resolves.toBe('10000');
+    expect(await list.getByRole('option').count()).toBeLessThan(60);
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await list.getByRole('option', { name: /^big\/img09999\.jpg|^img09999\.jpg/ }).waitFor();
+    expect(await list.getByRole('option').count()).toBeLessThan(60);
+    // The keyboard walks it too.
+    await list.focus();
+    await page.keyboard.press('Home');
+    await expect(page.locator('[role=option][aria-selected=true]').getAttribute('aria-posinset')).resolves.toBe('1');
+    await page.screenshot({ path: path.join(shots, '10-ten-thousand.png') });
+  });
+});
+
+describe('the HTTP server refuses what is not the app', () => {
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startServer(tempDir('fd-http-'));
+  });
+  afterAll(() => stopServer(server));
+
+  const raw = (pathName: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+    new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const url = new URL(server!.url);
+      const req = http.request({ host: '127.0.0.1', port: url.port, path: pathName, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end(options.body);
+    });
+
+  it('serves the app with a strict CSP, and nothing outside it', async () => {
+    const index = await raw('/');
+    expect(index.status).toBe(200);
+    expect(index.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(index.headers['content-security-policy']).not.toContain('unsafe-eval');
+    expect(index.body).not.toMatch(/<script>(?!<\/script>)|<script[^>]*>[^<]+<\/script>/);
+    for (const attempt of ['/%2e%2e/package.json', '/../package.json', '/assets/..%2f..%2fpackage.json', '/%2e%2e%2f%2e%2e%2fpackage.json']) {
+      const res = await raw(attempt);
+      expect(res.status, attempt).toBeGreaterThanOrEqual(400);
+      expect(res.body).not.toContain('fashion-detect');
+    }
+    expect((await raw('/media/display/..%2f..%2fetc%2fpasswd')).status).toBe(404);
+    expect((await raw('/media/display/i1')).status).toBe(404);
+  });
+
+  it('answers only its own pages: Host, Origin and the client header are checked', async () => {
+    const json = { 'content-type': 'application/json', 'x-fashion-detect': '1' };
+    expect((await raw('/api/getWorkspace', { method: 'POST', headers: json, body: '{}' })).status).toBe(200);
+    expect((await raw('/api/getWorkspace', { method: 'POST', headers: { ...json, host: 'evil.example:80' }, body: '{}' })).status).toBe(421);
+    expect((await raw('/api/getWorkspace', { method: 'POST', headers: { ...json, origin: 'http://evil.example' }, body: '{}' })).status).toBe(403);
+    expect((await raw('/api/getWorkspace', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
+    expect((await raw('/api/getWorkspace', { method: 'POST', headers: { ...json, 'content-type': 'text/plain' }, body: '{}' })).status).toBe(415);
+    expect((await raw('/api/noSuchMethod', { method: 'POST', headers: json, body: '{}' })).status).toBe(404);
+    const bad = await raw('/api/getImage', { method: 'POST', headers: json, body: '{"id": "/etc/passwd"}' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error.message).toMatch(/image id/);
+    expect((await raw('/upload?name=..%2Fx.jpg', { method: 'POST', headers: { 'x-fashion-detect': '1' }, body: 'x' })).status).toBe(400);
+    expect((await raw('/upload?name=notes.txt', { method: 'POST', headers: { 'x-fashion-detect': '1' }, body: 'x' })).status).toBe(415);
+    expect((await raw('/upload?name=a.jpg', { method: 'POST', headers: {}, body: 'x' })).status).toBe(403);
+  });
+});
