@@ -221,6 +221,32 @@ describe('train', () => {
     expect(diff).toBeLessThan(1e-4);
   });
 
+  it('CLI: shows progress, stops on Ctrl-C with a checkpoint (exit 130), and the same command resumes', async () => {
+    const out = path.join(dir, 'cli-model');
+    const args = ['train', '--coco', annotations, '--images', dir, '--out', out, '--width', '8', '--batch-size', '2', '--input', '224x320', '--progress', 'lines'];
+    let sent = false;
+    let seen = '';
+    const first = await runCli([...args, '--epochs', '100'], {
+      onStderr: (chunk, child) => {
+        seen += chunk;
+        if (!sent && /^epoch 1\/100, step \d+\/\d+, loss [\d.]+, val AP50 n\/a, ETA /m.test(seen)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/^reading photos through the base: \d+\/\d+, ETA /m);
+    expect(first.stderr).toMatch(/stopped at epoch \d+, step \d+; the checkpoint is saved/);
+    expect(fs.existsSync(path.join(out, 'checkpoint.json'))).toBe(true);
+
+    const second = await runCli([...args, '--epochs', '2']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/^resuming from /m);
+    expect(second.stderr).toMatch(/^validation AP50 by category:\n {2}top {12}\d\.\d{3}/m);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).id).toBe('cli-model');
+  });
+
   it('refuses a bad COCO file and a missing images folder with a clear message (CLI)', async () => {
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ images: [{ id: 1, file_name: 'a.jpg' }], annotations: [], categories: [] }));

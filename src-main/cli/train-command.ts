@@ -37,6 +37,7 @@ export function parseInputSize(value: string): { width: number; height: number }
 function progressPrinter(kind: TrainCommandOptions['progress']) {
   const tty = kind === 'auto' && Boolean(process.stderr.isTTY);
   let last = 0;
+  let lastMark = '';
   let open = false;
   const line = (p: TrainProgress): string => {
     const eta = p.etaSeconds === undefined ? '?' : formatDuration(p.etaSeconds);
@@ -55,8 +56,11 @@ function progressPrinter(kind: TrainCommandOptions['progress']) {
         process.stderr.write(`\r\x1b[2K${line(p)}`);
         open = true;
       } else {
-        if (now - last < 5000 && !last_) return;
+        // A line every five seconds, and at once when a phase or an epoch begins or ends.
+        const mark = `${p.phase} ${p.epoch}`;
+        if (now - last < 5000 && !last_ && mark === lastMark) return;
         last = now;
+        lastMark = mark;
         process.stderr.write(`${line(p)}\n`);
       }
     },

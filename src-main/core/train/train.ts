@@ -441,6 +441,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     });
     const epochStart = performance.now();
     for (; state.step < steps; state.step++) {
+      // The steps are synchronous: yield once a step so that Ctrl-C (a signal event) is seen.
+      await new Promise((resolve) => setImmediate(resolve));
       if (opts.signal?.aborted) {
         stopped = true;
         break;
@@ -523,7 +525,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     labels: set.categories.map((c) => c.name),
     categories: set.categories,
     license: opts.license ?? `head trained with fashion-detect on ${path.basename(opts.annotations)}; base ${baseModel.manifest.license}`,
-    source: { trainedBy: 'fashion-detect train', npm: baseModel.manifest.source.npm, url: baseModel.manifest.source.url },
+    // No `npm` here: the weights are this folder's own; the base's npm source is in its own manifest.
+    source: { trainedBy: `fashion-detect train on ${path.basename(opts.annotations)}, base ${baseModel.manifest.id} (${baseModel.manifest.source.npm ?? 'local'})` },
     weights,
   };
   const metrics = {
@@ -543,7 +546,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     validation,
   };
   writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  writeModelCard(path.join(out, 'MODEL_CARD.md'), { manifest, metrics, citation: opts.citation });
+  const baseDescription = `${baseModel.manifest.name}; ${baseModel.manifest.source.npm ?? 'installed locally'}; ${baseModel.manifest.license}`;
+  writeModelCard(path.join(out, 'MODEL_CARD.md'), { manifest, metrics, citation: opts.citation, baseDescription });
   writeFileAtomic(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   fs.rmSync(path.join(out, CHECKPOINT_JSON), { force: true });
   fs.rmSync(path.join(out, CHECKPOINT_BIN), { force: true });
