@@ -224,10 +224,13 @@ async function main(): Promise<void> {
       const paths = pendingPaths.splice(0);
       if (paths.length > 0) void openPaths(paths);
     });
+    // A crashed page is reloaded (the work lives in the service), but not in a loop.
+    let reloads = 0;
     win.webContents.on('render-process-gone', (_event, details) => {
-      if (details.reason === 'clean-exit') return;
-      console.error(`fashion-detect: the window's page stopped (${details.reason}); reloading it`);
-      if (!win.isDestroyed()) void win.loadURL(APP_ENTRY_URL);
+      if (details.reason === 'clean-exit' || win.isDestroyed()) return;
+      console.error(`fashion-detect: the window's page stopped (${details.reason})`);
+      if (++reloads <= 3) void win.loadURL(APP_ENTRY_URL);
+      else dialog.showErrorBox(`${APP_NAME}: the window keeps stopping`, `Its page stopped ${reloads} times (last: ${details.reason}). Your work is saved; restart the app.`);
     });
     win.on('closed', () => {
       if (window === win) window = undefined;
@@ -257,13 +260,20 @@ async function main(): Promise<void> {
     event.preventDefault();
     if (closing) return;
     closing = true;
-    service
-      .close()
-      .catch((err: Error) => console.error(`fashion-detect: closing the workspace: ${err.message}`))
-      .finally(() => {
-        closed = true;
-        app.quit();
-      });
+    // Saving is normally a matter of milliseconds; a stuck disk must not keep the app from quitting.
+    let patience: NodeJS.Timeout | undefined;
+    const tooLong = new Promise<void>((resolve) => {
+      patience = setTimeout(() => {
+        console.error('fashion-detect: the workspace did not close within 15 s; quitting anyway');
+        resolve();
+      }, 15_000);
+    });
+    const closedService = service.close().catch((err: Error) => console.error(`fashion-detect: closing the workspace: ${err.message}`));
+    void Promise.race([closedService, tooLong]).finally(() => {
+      clearTimeout(patience);
+      closed = true;
+      app.quit();
+    });
   });
 
   window = createWindow();
