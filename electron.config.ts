@@ -18,6 +18,23 @@ function electronVersion(): string {
   return locked;
 }
 
+/**
+ * What of models/ ships: each model's manifest.json and the weight files it names (as installed).
+ * A folder without a manifest (a model still being trained, its checkpoints) stays out.
+ */
+function modelFiles(): string[] {
+  const root = path.join(__dirname, 'models');
+  const files: string[] = [];
+  for (const id of fs.readdirSync(root).sort()) {
+    const manifestFile = path.join(root, id, 'manifest.json');
+    if (!fs.existsSync(manifestFile)) continue;
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { modelFile?: string; weights?: Array<{ file: string }> };
+    const named = new Set([...(manifest.weights ?? []).map((w) => w.file), ...(manifest.modelFile ? [manifest.modelFile] : [])]);
+    files.push(`${id}/manifest.json`, ...[...named].filter((f) => fs.existsSync(path.join(root, id, f))).map((f) => `${id}/${f}`));
+  }
+  return files;
+}
+
 const config: Configuration = {
   appId: 'app.fashion-detect.desktop',
   productName: 'Fashion Detect',
@@ -44,7 +61,7 @@ const config: Configuration = {
     'dist/main/core/detect-worker.js',
   ],
   // The model weights sit beside app.asar; the shell points FASHION_DETECT_MODELS at this folder.
-  extraResources: [{ from: 'models', to: 'models', filter: ['*/manifest.json', '*/*.json', '*/*.bin'] }],
+  extraResources: [{ from: 'models', to: 'models', filter: modelFiles() }],
   // sharp and tfjs-node ship Node-API binaries, which load in Electron without a rebuild.
   npmRebuild: false,
   publish: null,

@@ -77,23 +77,23 @@ describe('electron.config.ts', () => {
     expect(matchesAny('dist/main/core/detector.js', config.asarUnpack)).toBe(false);
   });
 
-  it("ships every model's manifest and weights as extra resources in models/", async () => {
+  it("ships every model's manifest and installed weights as extra resources in models/, and nothing else", async () => {
     const config = await loadConfig();
     const [models] = config.extraResources;
     expect(models).toMatchObject({ from: 'models', to: 'models' });
-    const modelFiles = fs
-      .readdirSync(path.join(repoRoot, 'models'), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => path.relative(path.join(repoRoot, 'models'), path.join(e.parentPath, e.name)).split(path.sep).join('/'));
-    const manifests = modelFiles.filter((f) => f.endsWith('/manifest.json'));
-    expect(manifests.length).toBeGreaterThan(0);
-    for (const manifestFile of manifests) {
-      expect(matchesAny(manifestFile, models.filter), manifestFile).toBe(true);
-      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', manifestFile), 'utf8'));
-      for (const w of manifest.weights) {
-        const weightFile = `${path.dirname(manifestFile)}/${w.file}`;
-        expect(matchesAny(weightFile, models.filter), weightFile).toBe(true);
+    const root = path.join(repoRoot, 'models');
+    const ids = fs.readdirSync(root).filter((id) => fs.existsSync(path.join(root, id, 'manifest.json')));
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of fs.readdirSync(root)) {
+      if (!fs.statSync(path.join(root, id)).isDirectory()) continue;
+      const shipped = fs.readdirSync(path.join(root, id)).filter((f) => matchesAny(`${id}/${f}`, models.filter));
+      if (!ids.includes(id)) {
+        expect(shipped, `${id} has no manifest`).toEqual([]);
+        continue;
       }
+      const manifest = JSON.parse(fs.readFileSync(path.join(root, id, 'manifest.json'), 'utf8'));
+      const weights = manifest.weights.map((w: { file: string }) => w.file).filter((f: string) => fs.existsSync(path.join(root, id, f)));
+      expect(shipped.sort(), id).toEqual(['manifest.json', ...weights].sort());
     }
   });
 
