@@ -19,7 +19,7 @@ import {
   type Statistics,
   type Workspace,
 } from '../api';
-import { collectDroppedFiles, type UploadItem } from './drop';
+import { collectDroppedFiles, isImageName, type UploadItem } from './drop';
 
 export interface Message {
   id: number;
@@ -352,8 +352,16 @@ export class AppState {
 
   /** Files from a file input (browser build); `webkitRelativePath` keeps a chosen folder's structure. */
   async openPickedFiles(files: FileList | File[]): Promise<void> {
-    const items: UploadItem[] = Array.from(files).map((file) => ({ file, name: file.webkitRelativePath || file.name }));
-    await this.upload(items);
+    const all = Array.from(files).map((file) => ({ file, name: file.webkitRelativePath || file.name }));
+    // A chosen folder brings every file in it: only images are sent, hidden files not at all.
+    const visible = all.filter((item) => !item.name.split('/').some((part) => part.startsWith('.')));
+    const items: UploadItem[] = visible.filter((item) => isImageName(item.name));
+    const skipped = visible.filter((item) => !isImageName(item.name)).map((item) => item.name);
+    if (items.length === 0) {
+      this.notify('error', skipped.length ? `No images among the ${skipped.length} files chosen` : 'Nothing was chosen');
+      return;
+    }
+    await this.upload(items, skipped);
   }
 
   async openDropped(dataTransfer: DataTransfer): Promise<void> {
