@@ -337,6 +337,13 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     expect(doc.annotations.filter((a) => a.image_id === first.id && a.category_id === 7 && a.verified)).toHaveLength(1);
     await page.screenshot({ path: path.join(shots, '08-exported.png') });
     await page.getByRole('checkbox', { name: 'bag', exact: true }).check();
+
+    // Importing it back: every image of the file matches an open image by name.
+    await page.getByTestId('import-coco-input').setInputFiles(file);
+    await page.getByRole('status').getByText(`Imported ${doc.annotations.length} boxes for 43 images`).waitFor();
+    const restored = await api(server!, 'getImage', { id: (await api(server!, 'getWorkspace')).images.find((i: { name: string }) => i.name === first.file_name).id });
+    expect(restored.boxes.filter((b: { categoryId: number; verified: boolean }) => b.categoryId === 7 && b.verified)).toHaveLength(1);
+    expect(restored.boxes.some((b: { categoryId: number }) => b.categoryId === 8)).toBe(false);
   });
 
   it('finds the work restored after a reload, and after the server is killed', async () => {
