@@ -69,6 +69,8 @@ export const saveInfoSchema = z.object({
   savedAt: z.string().nullable(),
   /** Changes not yet on disk (normally 0 within a fraction of a second). */
   unsaved: z.number().int().nonnegative(),
+  /** Every change up to this number (see updateBoxes' `change`) is on disk. */
+  savedThrough: z.number().int().nonnegative(),
 });
 
 export const batchProgressSchema = z.object({
@@ -197,7 +199,8 @@ export const apiMethods = {
    */
   updateBoxes: {
     input: z.object({ id: imageIdSchema, boxes: z.array(boxSchema).max(10_000), baseRevision: z.number().int().nonnegative().optional() }).strict(),
-    output: imageDetailSchema,
+    /** `change` numbers this edit: it is on disk once a saved event's savedThrough reaches it. */
+    output: imageDetailSchema.extend({ change: z.number().int().positive() }),
   },
   /** Where the work is saved: next to the images (a hidden .fashion-detect folder) or in the app's data folder. */
   setSaveLocation: { input: z.object({ location: saveLocationSchema }).strict(), output: saveInfoSchema },

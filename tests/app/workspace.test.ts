@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiEventSchema, handleApiCall, type ApiEvent, type Box } from '../../src-main/contract/api';
+import { apiEventSchema, apiMethods, handleApiCall, type ApiEvent, type Box } from '../../src-main/contract/api';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
 import { WorkspaceService, type WorkspaceOptions } from '../../src-main/core/workspace/service';
 import { copySharedPhotos, drawScene, tempDir, writeBadFiles } from '../helpers';
@@ -114,6 +114,26 @@ describe('workspace service', () => {
     expect(reasons['huge.png']).toMatch(/too large/);
     const rotated = after.images.find((i) => i.name === 'more/deeper/rotated.jpg')!;
     expect([rotated.width, rotated.height]).toEqual([480, 300]);
+  });
+
+  it('answers in the shapes the contract promises', async () => {
+    const ws = await h.service.getWorkspace();
+    const calls: [keyof typeof apiMethods, unknown][] = [
+      ['getWorkspace', {}],
+      ['getImage', { id: ws.images[0].id }],
+      ['getStatistics', { minScore: 0.3 }],
+      ['labelAll', {}],
+      ['cancelLabelling', {}],
+      ['saveNow', {}],
+    ];
+    for (const [method, input] of calls) {
+      const result = await handleApiCall(h.service, method, input);
+      expect(result.ok, method).toBe(true);
+      if (result.ok) apiMethods[method].output.parse(result.value);
+    }
+    const stats = await h.service.getStatistics({ minScore: 0 });
+    expect(stats.labelled).toBe(folder.good.length);
+    expect(stats.perCategory.reduce((n, c) => n + c.count, 0)).toBe(ws.images.reduce((n, i) => n + i.count, 0));
   });
 
   it('serves thumbnails and display images by id only', async () => {

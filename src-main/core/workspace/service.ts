@@ -107,6 +107,9 @@ export class WorkspaceService implements ApiService {
   private saving: Promise<void> = Promise.resolve();
   private savedAt: string | null = null;
   private writing = 0;
+  /** Numbers every change; savedThrough is the last one known to be on disk. */
+  private changeSeq = 0;
+  private savedThrough = 0;
 
   // Labelling
   private pool: DetectorPool | null = null;
@@ -178,6 +181,7 @@ export class WorkspaceService implements ApiService {
       file: this.store?.projectFile ?? null,
       savedAt: this.savedAt,
       unsaved: this.dirty.size + this.forgotten.size + this.writing,
+      savedThrough: this.savedThrough,
     };
   }
 
@@ -626,7 +630,7 @@ export class WorkspaceService implements ApiService {
   // -------------------------------------------------------------------------------------------
   // Editing
 
-  async updateBoxes(input: ApiParsedInput<'updateBoxes'>): Promise<ImageDetail> {
+  async updateBoxes(input: ApiParsedInput<'updateBoxes'>): Promise<ApiOutput<'updateBoxes'>> {
     const img = this.image(input.id);
     const ids = new Set<string>();
     for (const box of input.boxes) {
@@ -643,7 +647,7 @@ export class WorkspaceService implements ApiService {
     img.revision++;
     this.markDirty(img);
     this.emitImage(img);
-    return this.detail(img);
+    return { ...this.detail(img), change: this.changeSeq };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -663,12 +667,14 @@ export class WorkspaceService implements ApiService {
   }
 
   private markDirty(img: ImageRecord): void {
+    this.changeSeq++;
     this.dirty.add(img.id);
     this.forgotten.delete(img.name);
     this.scheduleFlush();
   }
 
   private forget(img: ImageRecord): void {
+    this.changeSeq++;
     this.dirty.delete(img.id);
     this.forgotten.add(img.name);
     this.scheduleFlush();
@@ -687,6 +693,8 @@ export class WorkspaceService implements ApiService {
     this.saving = this.saving.then(async () => {
       const store = this.store;
       if (!store) return;
+      // Every change numbered up to here is in this write.
+      const through = this.changeSeq;
       const records: SavedImage[] = [];
       for (const id of this.dirty) {
         const img = this.images.get(id);
@@ -696,11 +704,17 @@ export class WorkspaceService implements ApiService {
       const forgotten = [...this.forgotten];
       this.dirty.clear();
       this.forgotten.clear();
-      if (records.length === 0 && forgotten.length === 0) return;
+      if (records.length === 0 && forgotten.length === 0) {
+        // Changes with nothing to keep (an image back to pending): as saved as they will be.
+        this.savedThrough = Math.max(this.savedThrough, through);
+        this.options.emit({ type: 'saved', save: this.saveInfo() });
+        return;
+      }
       this.writing += records.length + forgotten.length;
       try {
         await store.append(records, forgotten);
         this.savedAt = new Date().toISOString();
+        this.savedThrough = Math.max(this.savedThrough, through);
       } catch (err) {
         // Put them back, so the next flush tries again and nothing is reported saved that is not.
         for (const r of records) {

@@ -75,9 +75,11 @@ export class AppState {
   undoStack = $state.raw<UndoEntry[]>([]);
   redoStack = $state.raw<UndoEntry[]>([]);
 
-  private editsInFlight = 0;
-  /** Edits sent that the main side has not yet reported on disk: the window says "Saving…" until then. */
-  localUnsaved = $state(0);
+  private editsInFlight = $state(0);
+  /** The number of the last edit the main side accepted (updateBoxes' `change`). */
+  private lastChange = $state(0);
+  /** Edits not yet reported on disk: the window says "Saving…" until a saved event covers them all. */
+  unsavedEdits = $derived(this.editsInFlight > 0 || (this.save?.unsaved ?? 0) > 0 || (this.save?.savedThrough ?? 0) < this.lastChange);
   private lastEventRevision = 0;
   private pendingSummaries = new Map<string, ImageSummary>();
   private summaryFrame = 0;
@@ -134,7 +136,7 @@ export class AppState {
       }
       if (!this.currentId && this.images.length > 0) await this.select(this.images[0].id);
       else if (this.currentId) await this.refreshCurrent();
-      this.scheduleStats(0);
+      this.scheduleStats(0, true);
     } catch (err) {
       this.report(err);
     }
@@ -169,8 +171,6 @@ export class AppState {
         break;
       case 'saved':
         this.save = event.save;
-        // Written after every edit sent so far reached the main side: all of them are on disk.
-        if (event.save.unsaved === 0 && this.editsInFlight === 0) this.localUnsaved = 0;
         break;
       case 'error':
         this.notify('error', event.message);
@@ -190,9 +190,12 @@ export class AppState {
     this.images = next;
   }
 
-  private scheduleStats(delay: number): void {
+  /** Asks for the statistics after `delay`; during a batch at most that often (a pending request is not pushed back). */
+  private scheduleStats(delay: number, restart = false): void {
+    if (this.statsTimer !== undefined && !restart) return;
     clearTimeout(this.statsTimer);
     this.statsTimer = setTimeout(async () => {
+      this.statsTimer = undefined;
       try {
         this.stats = await call('getStatistics', { minScore: this.minScore });
       } catch {
@@ -203,7 +206,7 @@ export class AppState {
 
   setMinScore(value: number): void {
     this.minScore = value;
-    this.scheduleStats(150);
+    this.scheduleStats(150, true);
   }
 
   // -----------------------------------------------------------------------------------------
@@ -262,17 +265,14 @@ export class AppState {
 
   private send(imageId: string, boxes: Box[]): void {
     this.editsInFlight++;
-    this.localUnsaved++;
     this.editChain = this.editChain
       .then(() => call('updateBoxes', { id: imageId, boxes }))
       .then(
         (detail) => {
+          this.lastChange = Math.max(this.lastChange, detail.change);
           if (this.current && this.current.id === imageId) this.current.revision = Math.max(this.current.revision, detail.revision);
         },
-        (err) => {
-          this.localUnsaved = Math.max(0, this.localUnsaved - 1);
-          this.report(err);
-        },
+        (err) => this.report(err),
       )
       .finally(() => {
         this.editsInFlight--;
