@@ -115,6 +115,8 @@ export class WorkspaceService implements ApiService {
   private pool: DetectorPool | null = null;
   private poolStarting: Promise<DetectorPool> | null = null;
   private readonly queue: string[] = [];
+  /** What is in the queue (ids removed from it early are skipped when their turn comes). */
+  private readonly queued = new Set<string>();
   private inFlight = 0;
   private batch: BatchProgress = { running: false, done: 0, failed: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, cancelled: false };
   private batchStarted = 0;
@@ -474,13 +476,14 @@ export class WorkspaceService implements ApiService {
   }
 
   async labelAll(): Promise<{ queued: number }> {
-    const pending = [...this.images.values()].filter((img) => img.state === 'pending' && !this.queue.includes(img.id)).map((img) => img.id);
+    const pending = [...this.images.values()].filter((img) => img.state === 'pending' && !this.queued.has(img.id)).map((img) => img.id);
     if (this.modelProblem) throw new ApiError(`cannot label: ${this.modelProblem}`);
     return { queued: this.enqueue(pending, false) };
   }
 
   async cancelLabelling(): Promise<{ cancelled: number }> {
-    const cancelled = this.queue.splice(0);
+    const cancelled = this.queue.splice(0).filter((id) => this.queued.has(id));
+    this.queued.clear();
     for (const id of cancelled) {
       const img = this.images.get(id);
       if (img && img.state === 'labelling') {
@@ -498,7 +501,7 @@ export class WorkspaceService implements ApiService {
   }
 
   private enqueue(ids: string[], first: boolean): number {
-    const fresh = ids.filter((id) => !this.queue.includes(id));
+    const fresh = ids.filter((id) => !this.queued.has(id) && (this.queued.add(id), true));
     if (fresh.length === 0) return 0;
     if (!this.batch.running) {
       this.batch = { running: true, done: 0, failed: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, cancelled: false };
@@ -549,7 +552,9 @@ export class WorkspaceService implements ApiService {
       pool = await this.getPool();
     } catch (err) {
       const message = `the detector could not start: ${(err as Error).message}`;
-      for (const id of this.queue.splice(0)) {
+      const waiting = this.queue.splice(0).filter((id) => this.queued.has(id));
+      this.queued.clear();
+      for (const id of waiting) {
         const img = this.images.get(id);
         if (img) this.finish(img, undefined, message);
       }
@@ -560,6 +565,7 @@ export class WorkspaceService implements ApiService {
     // Two photos per worker in flight: the pool decodes the next while the model runs.
     while (!this.closed && this.queue.length > 0 && this.inFlight < pool.workerCount * 2) {
       const id = this.queue.shift()!;
+      if (!this.queued.delete(id)) continue;
       const img = this.images.get(id);
       if (!img) continue;
       this.inFlight++;
@@ -573,6 +579,8 @@ export class WorkspaceService implements ApiService {
         else if (this.inFlight === 0) this.endBatch();
       });
     }
+    // Only ids taken out of the queue early were left: nothing is running.
+    if (this.queue.length === 0 && this.inFlight === 0) this.endBatch();
   }
 
   private finish(img: ImageRecord, result: ImageDetections | undefined, reason?: string): void {
@@ -886,7 +894,7 @@ export class WorkspaceService implements ApiService {
       img.height ??= m.height;
       img.state = 'done';
       img.reason = undefined;
-      this.queue.splice(0, this.queue.length, ...this.queue.filter((id) => id !== img.id));
+      if (this.queued.delete(img.id)) this.batch.total--;
       img.revision++;
       this.markDirty(img);
       this.emitImage(img);
@@ -904,6 +912,7 @@ export class WorkspaceService implements ApiService {
     if (this.progressTimer) clearTimeout(this.progressTimer);
     this.flushTimer = null;
     this.queue.length = 0;
+    this.queued.clear();
     await this.flush();
     await (this.saving = this.saving.then(() => this.snapshot()));
     this.closed = true;
