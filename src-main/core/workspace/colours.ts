@@ -14,10 +14,10 @@ const PALETTE = [
   '#0f9d9a', // footwear: teal
   '#9a6324', // bag: brown
   '#b8860b', // headwear: dark gold
-  '#000075', // eyewear: navy
+  '#6c7a91', // eyewear: slate
   '#808000', // belt: olive
   '#e03131', // neckwear: scarlet
-  '#5f3dc4', // legwear: indigo
+  '#7048e8', // legwear: violet
 ];
 
 export function categoryColour(category: Pick<Category, 'id'>, index: number): string {
