@@ -194,11 +194,11 @@ export const apiMethods = {
   /** Stops the batch: photos in progress finish, the rest stay pending. */
   cancelLabelling: { input: empty, output: z.object({ cancelled: z.number().int().nonnegative() }) },
   /**
-   * Replaces an image's boxes (every edit, undo and redo sends the image's whole new box list).
-   * `baseRevision` is the revision the edit was made on; the reply carries the new one.
+   * Replaces an image's boxes (every edit, undo and redo sends the image's whole new box list, so
+   * the last one sent wins); the reply carries the image's new revision.
    */
   updateBoxes: {
-    input: z.object({ id: imageIdSchema, boxes: z.array(boxSchema).max(10_000), baseRevision: z.number().int().nonnegative().optional() }).strict(),
+    input: z.object({ id: imageIdSchema, boxes: z.array(boxSchema).max(10_000) }).strict(),
     /** `change` numbers this edit: it is on disk once a saved event's savedThrough reaches it. */
     output: imageDetailSchema.extend({ change: z.number().int().positive() }),
   },

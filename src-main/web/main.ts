@@ -49,7 +49,13 @@ async function main(): Promise<void> {
   service.warmUp();
   // The session's folder holds what was dropped before: reopening it restores that work.
   const reopened = await service.openTrustedFolder(uploadsDir);
-  server = await startWebServer({ service, rendererDir: path.join(packageRoot(), 'dist', 'renderer'), uploadsDir, port: opts.port });
+  try {
+    server = await startWebServer({ service, rendererDir: path.join(packageRoot(), 'dist', 'renderer'), uploadsDir, port: opts.port });
+  } catch (err) {
+    await service.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use (is Fashion Detect already running?); choose another with --port`);
+    throw err;
+  }
   console.log(`Fashion Detect is at ${server.url}`);
   console.log(`Uploads and saved work: ${dataDir}${reopened.added ? ` (${reopened.added} images reopened, ${reopened.restored} with saved work)` : ''}`);
   console.log('Press Ctrl-C to stop.');

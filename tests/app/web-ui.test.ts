@@ -211,6 +211,20 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     await expect(boxes(page).count()).resolves.toBe(total);
   });
 
+  it('goes to the next and previous photo with the keys', async () => {
+    const selected = () => page.locator('[role=option][aria-selected=true]').getAttribute('aria-posinset');
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    const start = Number(await selected());
+    await page.keyboard.press('ArrowRight');
+    await expect(selected()).resolves.toBe(String(start + 1));
+    await page.keyboard.press('ArrowLeft');
+    await expect(selected()).resolves.toBe(String(start));
+    await page.keyboard.press('PageDown');
+    await expect(selected()).resolves.toBe(String(start + 1));
+    await page.keyboard.press('p');
+    await expect(selected()).resolves.toBe(String(start));
+  });
+
   it('draws, moves, resizes, re-categorises and deletes a box, with undo and redo for each', async () => {
     const viewer = page.getByRole('application', { name: 'Photo viewer' });
     const before = await boxes(page).count();
