@@ -14,7 +14,6 @@ import {
   type Box,
   type CategoryInfo,
   type DialogHost,
-  type ExportFormat,
   type ImageDetail,
   type ImageState,
   type ImageSummary,
@@ -921,6 +920,3 @@ export class WorkspaceService implements ApiService {
     this.pool = null;
   }
 }
-
-/** Exported for tests: the formats the export accepts. */
-export const EXPORT_FORMATS: ExportFormat[] = ['coco', 'yolo', 'voc'];

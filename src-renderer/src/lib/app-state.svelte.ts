@@ -206,7 +206,7 @@ export class AppState {
 
   setMinScore(value: number): void {
     this.minScore = value;
-    this.scheduleStats(150, true);
+    this.scheduleStats(60, true);
   }
 
   // -----------------------------------------------------------------------------------------
