@@ -77,6 +77,14 @@ async function dropFiles(page: Page, files: { name: string; bytes: Buffer; type:
 
 const boxes = (page: Page) => page.getByRole('group', { name: 'Detections' }).getByRole('button');
 
+/** The viewer shows the photo selected in the list (selection is at once, the photo's boxes a moment later). */
+const viewerSettled = (page: Page) =>
+  page.waitForFunction(() => {
+    const option = document.querySelector('[role=option][aria-selected=true]');
+    const photo = document.querySelector('img.photo') as HTMLImageElement | null;
+    return !!option && !!photo && option.getAttribute('aria-label')!.startsWith(`${photo.alt},`);
+  });
+
 /** Every box on screen sits where its bbox maps through the picture's own rectangle. */
 async function expectBoxesAligned(page: Page, server: Server, imageId: string): Promise<number> {
   const detail = await api(server, 'getImage', { id: imageId });
@@ -223,9 +231,11 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     await expect(selected()).resolves.toBe(String(start + 1));
     await page.keyboard.press('p');
     await expect(selected()).resolves.toBe(String(start));
+    await viewerSettled(page);
   });
 
   it('draws, moves, resizes, re-categorises and deletes a box, with undo and redo for each', async () => {
+    await viewerSettled(page);
     const viewer = page.getByRole('application', { name: 'Photo viewer' });
     const before = await boxes(page).count();
     const img = (await page.locator('img.photo').boundingBox())!;
@@ -282,6 +292,21 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     await expect(footwear.count()).resolves.toBe(1);
     expect((await footwear.boundingBox())!.width).toBeCloseTo(resized.width, 0);
     await viewer.focus();
+
+    // Undo and redo reach back to the photo they belong to.
+    const selected = () => page.locator('[role=option][aria-selected=true]').getAttribute('aria-posinset');
+    const here = await selected();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ArrowRight');
+    await expect(selected()).resolves.not.toBe(here);
+    await page.keyboard.press('Control+Shift+z'); // the delete again, on the first photo
+    await page.keyboard.press('Control+z'); // pressed at once: waits for the redo to finish
+    await expect(selected()).resolves.toBe(here);
+    await footwear.waitFor();
+    await page.keyboard.press('Control+Shift+z');
+    await footwear.waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+z');
+    await footwear.waitFor();
 
     // The service has it, verified, once the edits have gone through.
     await page.getByTestId('save-status').filter({ hasText: 'All work saved' }).waitFor();

@@ -280,20 +280,29 @@ export class AppState {
       });
   }
 
-  async undo(): Promise<void> {
-    const entry = this.undoStack.at(-1);
-    if (!entry) return;
-    this.undoStack = this.undoStack.slice(0, -1);
-    this.redoStack = [...this.redoStack, entry];
-    await this.applyHistory(entry.imageId, entry.before);
+  /** Undo and redo run one after the other: one may first have to bring its photo back on screen. */
+  private historyChain: Promise<void> = Promise.resolve();
+
+  undo(): Promise<void> {
+    this.historyChain = this.historyChain.then(async () => {
+      const entry = this.undoStack.at(-1);
+      if (!entry) return;
+      this.undoStack = this.undoStack.slice(0, -1);
+      this.redoStack = [...this.redoStack, entry];
+      await this.applyHistory(entry.imageId, entry.before);
+    });
+    return this.historyChain;
   }
 
-  async redo(): Promise<void> {
-    const entry = this.redoStack.at(-1);
-    if (!entry) return;
-    this.redoStack = this.redoStack.slice(0, -1);
-    this.undoStack = [...this.undoStack, entry];
-    await this.applyHistory(entry.imageId, entry.after);
+  redo(): Promise<void> {
+    this.historyChain = this.historyChain.then(async () => {
+      const entry = this.redoStack.at(-1);
+      if (!entry) return;
+      this.redoStack = this.redoStack.slice(0, -1);
+      this.undoStack = [...this.undoStack, entry];
+      await this.applyHistory(entry.imageId, entry.after);
+    });
+    return this.historyChain;
   }
 
   private async applyHistory(imageId: string, boxes: Box[]): Promise<void> {
