@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     app.exit(1);
     return;
   }
+  // Load the model in the worker threads while the window opens, so the first photo is not kept waiting.
+  service.warmUp();
 
   // Every window, frame and webview: no navigation away, no new windows, no webviews.
   app.on('web-contents-created', (_event, contents: WebContents) => {
