@@ -2,6 +2,8 @@
 // and tests/shell checks them against Electron's security checklist without starting Electron.
 // Nothing here imports electron.
 
+import { CONTENT_SECURITY_POLICY } from '../contract/content-security-policy.js';
+
 /** The app is served from its own privileged scheme, never from file:// or the network. */
 export const APP_SCHEME = 'fashion-detect';
 export const APP_HOST = 'app';
@@ -22,29 +24,8 @@ export const APP_SCHEME_PRIVILEGES = {
   codeCache: true,
 } as const;
 
-/**
- * Sent as a header with every page the app serves. Only the app's own scripts run (no inline
- * script, no eval); images come from the app's scheme (which serves only files the person opened),
- * or blob:/data: URLs the renderer makes itself; nothing can be fetched from anywhere else.
- * Inline styles are allowed because Svelte writes style attributes for box positions.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' blob: data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "frame-src 'none'",
-  "child-src 'none'",
-  "worker-src 'none'",
-  "media-src 'none'",
-  "manifest-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The one CSP of the app, shared with the browser build. */
+export { CONTENT_SECURITY_POLICY };
 
 /** Headers added to everything the app's scheme serves. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {

@@ -9,21 +9,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { handleApiCall, parseMediaPath, uploadNameSchema, type ApiEvent, type ApiService } from '../contract/api.js';
+import { CONTENT_SECURITY_POLICY } from '../contract/content-security-policy.js';
 import { isImagePath } from '../core/images.js';
-
-/** Same policy as the desktop app: only the app's own scripts, no eval, nothing from elsewhere. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' blob: data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
