@@ -39,10 +39,15 @@ const projectSchema = z.object({
   images: z.array(savedImageSchema),
 });
 
-/** A journal line: an image's whole record, or its removal (back to pending). */
+/**
+ * A journal line: an image's whole record, its removal (back to pending), or several of both written
+ * by one save. One save is one line, so a line torn by a crash takes its whole save with it, never
+ * half of it (half an import, half a batch of results).
+ */
 const journalLineSchema = z.union([
   z.object({ t: z.literal('image'), image: savedImageSchema }),
   z.object({ t: z.literal('forget'), name: z.string() }),
+  z.object({ t: z.literal('batch'), images: z.array(savedImageSchema), forgotten: z.array(z.string()) }),
 ]);
 type JournalLine = z.infer<typeof journalLineSchema>;
 
@@ -88,7 +93,11 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
         continue;
       }
       if (entry.t === 'image') images.set(entry.image.name, entry.image);
-      else images.delete(entry.name);
+      else if (entry.t === 'forget') images.delete(entry.name);
+      else {
+        for (const image of entry.images) images.set(image.name, image);
+        for (const name of entry.forgotten) images.delete(name);
+      }
     }
     const mtime = fs.statSync(journalFile).mtime.toISOString();
     if (text.trim() && (!savedAt || mtime > savedAt)) savedAt = mtime;
@@ -130,22 +139,32 @@ export class ProjectStore {
     return this.journalLines;
   }
 
-  /** Appends records and waits until they are on the disk. */
+  /** Appends records as one journal line and waits until they are on the disk. */
   async append(images: SavedImage[], forgotten: string[] = []): Promise<void> {
     if (images.length === 0 && forgotten.length === 0) return;
     await fs.promises.mkdir(this.dir, { recursive: true });
-    const lines = [
-      ...images.map((image) => JSON.stringify({ t: 'image', image } satisfies JournalLine)),
-      ...forgotten.map((name) => JSON.stringify({ t: 'forget', name } satisfies JournalLine)),
-    ];
+    const entry: JournalLine =
+      images.length === 1 && forgotten.length === 0 ? { t: 'image', image: images[0] }
+      : images.length === 0 && forgotten.length === 1 ? { t: 'forget', name: forgotten[0] }
+      : { t: 'batch', images, forgotten };
     const handle = await fs.promises.open(this.journalFile, 'a');
     try {
-      await handle.write(lines.join('\n') + '\n');
+      // A crash may have left a torn last line: start on a line of our own, or this record would be
+      // glued to the torn one and lost with it on the next load.
+      const { size } = await handle.stat();
+      let separator = '';
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) separator = '\n';
+      }
+      // writeFile writes the whole buffer (write() may stop short on a large one).
+      await handle.writeFile(`${separator}${JSON.stringify(entry)}\n`);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    this.journalLines += lines.length;
+    this.journalLines += images.length + forgotten.length;
   }
 
   /** Writes the whole project atomically, then empties the journal (replaying it again would be harmless). */
@@ -162,6 +181,23 @@ export class ProjectStore {
     writeFileAtomic(this.projectFile, JSON.stringify(doc));
     writeFileAtomic(this.journalFile, '');
     this.journalLines = 0;
+    this.removeStaleTemporaries();
+  }
+
+  /** Temporary files of writes a crash interrupted before their rename: never read, so removed. */
+  private removeStaleTemporaries(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    // writeFileAtomic's names: .<file>.<pid>.<time>.tmp
+    const ours = /^\.(project\.json|journal\.jsonl)\.(\d+)\.\d+\.tmp$/;
+    for (const name of names) {
+      const m = ours.exec(name);
+      if (m && Number(m[2]) !== process.pid) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
   }
 
   /** Removes this location's files (after the project moved to the other location). */

@@ -33,7 +33,7 @@ import { isImagePath, readImageInfo } from '../images.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
-import { buildCocoExport, buildVocExport, buildYoloExport, importCocoText, type ExportImage } from './export.js';
+import { buildCocoExport, buildVocExport, buildYoloExport, importCocoText, importTooLarge, type ExportImage } from './export.js';
 import { MediaCache } from './media.js';
 import { loadProject, projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
 
@@ -751,6 +751,11 @@ export class WorkspaceService implements ApiService {
 
   /** The whole project in one atomic file; the journal starts again empty. */
   private snapshot(): void {
+    // This one writes everything: an idle snapshot still scheduled would only write the same again.
+    if (this.snapshotTimer) {
+      clearTimeout(this.snapshotTimer);
+      this.snapshotTimer = null;
+    }
     const store = this.store;
     if (!store) return;
     try {
@@ -873,10 +878,17 @@ export class WorkspaceService implements ApiService {
     if (text === undefined) {
       const file = await this.requireDialogs().chooseCocoFile();
       if (!file) return { cancelled: true, matched: 0, unmatched: 0, annotations: 0, problems: [] };
-      text = await fs.promises.readFile(file, 'utf8');
+      text = await readImportFile(file);
     }
     const byName = new Map([...this.images.values()].map((img) => [img.name, img]));
-    const imported = importCocoText(text, [...byName.keys()], this.categories);
+    let imported: ReturnType<typeof importCocoText>;
+    try {
+      imported = importCocoText(text, [...byName.keys()], this.categories);
+    } catch (err) {
+      throw new ApiError(`could not import${input.fileName ? ` ${input.fileName}` : ''}: ${(err as Error).message}`);
+    }
+    // Everything was checked above; from here on nothing can fail, and the changes below reach the
+    // journal in one record (one flush), so a crash keeps the whole import or none of it.
     for (const m of imported.matched) {
       const img = byName.get(m.name)!;
       // Boxes are in the COCO file's pixels; a file sized differently from the photo is scaled to it.
@@ -918,5 +930,21 @@ export class WorkspaceService implements ApiService {
     const pool = this.pool ?? (this.poolStarting ? await this.poolStarting.catch(() => null) : null);
     await pool?.close();
     this.pool = null;
+  }
+}
+
+/** A COCO file chosen in a dialog, its size checked before a byte of it is read. */
+async function readImportFile(file: string): Promise<string> {
+  const name = path.basename(file);
+  try {
+    const st = await fs.promises.stat(file);
+    if (!st.isFile()) throw new ApiError(`could not import ${name}: not a file`);
+    const tooLarge = importTooLarge(st.size);
+    if (tooLarge) throw new ApiError(`could not import ${name}: ${tooLarge}`);
+    return await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ApiError(`could not import ${name}: ${code === 'ENOENT' ? 'file not found' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message}`);
   }
 }
