@@ -5,9 +5,9 @@
 //   {"event":"saved", name, state, boxes}              each image once the service said it is on disk
 //   {"event":"paused", file}                           (--pause-rename) stopped between temp write and rename
 //   {"event":"finished", batch}                        the batch ended
-// Usage: node workspace-child.mjs label|edit --dir D --data-dir DD [--workers 1] [--edits N] [--pause-rename NAME]
+// Usage: node workspace-child.mjs label|edit|probe --dir D --data-dir DD [--workers 1] [--edits N] [--shift X] [--pause-rename NAME]
 //   label: open D and label every pending image.
-//   edit:  open D, put one verified box on each of the first N images (waiting for each to be saved),
+//   edit:  open D, put one verified box (at x = 5 + X) on each of the first N images (waiting for each to be saved),
 //          then write a snapshot (saveNow).
 // --pause-rename NAME: the first atomic write whose target is named NAME (project.json or journal.jsonl),
 // once armed, stops after its temporary file is written and fsynced and before the rename, so that the
@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     workers: { type: 'string', default: '1' },
     edits: { type: 'string', default: '5' },
     'pause-rename': { type: 'string' },
+    shift: { type: 'string', default: '0' },
   },
 });
 const mode = positionals[0];
@@ -56,6 +57,8 @@ if (mode === 'probe') {
 
 const finishedSinceSave = new Set();
 const savedWaiters = [];
+/** Saved lines on their way out (getImage may read a picture's size first). */
+const printing = [];
 let batchEnded;
 const batchDone = new Promise((resolve) => (batchEnded = resolve));
 let service;
@@ -74,7 +77,7 @@ service = new WorkspaceService({
       const ids = [...finishedSinceSave];
       finishedSinceSave.clear();
       for (const id of ids) {
-        void service.getImage({ id }).then((img) => print({ event: 'saved', name: img.name, state: img.state, boxes: img.boxes }));
+        printing.push(service.getImage({ id }).then((img) => print({ event: 'saved', name: img.name, state: img.state, boxes: img.boxes })));
       }
       for (const w of savedWaiters.splice(0)) w(event.save.savedThrough);
     } else if (event.type === 'progress' && !event.batch.running) {
@@ -96,9 +99,10 @@ if (mode === 'label') {
   const ws = await service.getWorkspace();
   for (const img of ws.images.slice(0, Number(values.edits))) {
     const saved = new Promise((resolve) => savedWaiters.push(resolve));
-    await service.updateBoxes({ id: img.id, boxes: [{ id: `edit_${img.id}`, categoryId: 7, score: 1, bbox: [5, 6, 20, 10], verified: true }] });
+    await service.updateBoxes({ id: img.id, boxes: [{ id: `edit_${img.id}`, categoryId: 7, score: 1, bbox: [5 + Number(values.shift), 6, 20, 10], verified: true }] });
     await saved;
   }
+  await Promise.all(printing);
   armed = true;
   await service.saveNow();
   print({ event: 'snapshot' });

@@ -147,7 +147,7 @@ export class ProjectStore {
       images.length === 1 && forgotten.length === 0 ? { t: 'image', image: images[0] }
       : images.length === 0 && forgotten.length === 1 ? { t: 'forget', name: forgotten[0] }
       : { t: 'batch', images, forgotten };
-    const handle = await fs.promises.open(this.journalFile, 'a');
+    const handle = await fs.promises.open(this.journalFile, 'a+');
     try {
       // A crash may have left a torn last line: start on a line of our own, or this record would be
       // glued to the torn one and lost with it on the next load.

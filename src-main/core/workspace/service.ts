@@ -78,6 +78,7 @@ interface ImageRecord {
 
 const DEFAULT_DETECT_MIN_SCORE = 0.15;
 const FLUSH_DELAY_MS = 120;
+const SAVE_RETRY_MS = 2000;
 const SNAPSHOT_EVERY_LINES = 2000;
 const SNAPSHOT_IDLE_MS = 4000;
 const PROGRESS_INTERVAL_MS = 200;
@@ -687,12 +688,12 @@ export class WorkspaceService implements ApiService {
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(delay = FLUSH_DELAY_MS): void {
     if (this.flushTimer || this.closed) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
       void this.flush();
-    }, FLUSH_DELAY_MS);
+    }, delay);
   }
 
   /** Appends every changed image to the journal (one write, one fsync), then says "saved". */
@@ -724,12 +725,12 @@ export class WorkspaceService implements ApiService {
         this.savedThrough = Math.max(this.savedThrough, through);
       } catch (err) {
         // Put them back, so the next flush tries again and nothing is reported saved that is not.
-        for (const r of records) {
-          const img = [...this.images.values()].find((i) => this.nameFor(i.file) === r.name);
-          if (img) this.dirty.add(img.id);
-        }
+        const written = new Set(records.map((r) => r.name));
+        for (const img of this.images.values()) if (written.has(this.nameFor(img.file))) this.dirty.add(img.id);
         for (const f of forgotten) this.forgotten.add(f);
         this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });
+        // Try again by itself (a full disk may be freed, a removed drive put back), not only at the next edit.
+        this.scheduleFlush(SAVE_RETRY_MS);
       } finally {
         this.writing -= records.length + forgotten.length;
       }
