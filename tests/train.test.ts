@@ -3,11 +3,12 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../src-main/core/backend';
 import { Detector } from '../src-main/core/detector';
-import { resolveModel } from '../src-main/core/models/registry';
+import { defaultModelId, resolveModel } from '../src-main/core/models/registry';
+import { readTrainSet, splitTrainVal } from '../src-main/core/train/dataset';
 import { im2colTransposed, conv3x3, linear } from '../src-main/core/train/ops';
 import { assignTargets, pyramidLevels } from '../src-main/core/train/targets';
 import { train, type TrainOptions } from '../src-main/core/train/train';
-import { drawScene, runCli, tempDir } from './helpers';
+import { drawScene, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from './helpers';
 
 process.env.FASHION_DETECT_BACKEND = 'wasm';
 
@@ -259,5 +260,45 @@ describe('train', () => {
     const r3 = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'x'), '--input', '300x500']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/multiples of 32/);
+  });
+});
+
+describe('fashion-ccp, the default model', () => {
+  it('is the default, and refuses to run on a base other than the one it was trained on', async () => {
+    expect(defaultModelId()).toBe('fashion-ccp');
+    const model = resolveModel('fashion-ccp');
+    const swapped = { ...model, manifest: { ...model.manifest, base: { ...model.manifest.base!, weights: model.manifest.base!.weights.map((w) => ({ ...w, sha256: '0'.repeat(64) })) } } };
+    await expect(Detector.load(swapped)).rejects.toThrow(/was trained on coco-nanodet's nanodet\.json with sha256 000000000000\.\.\., but the installed one differs/);
+  });
+
+  if (!hasShared) console.log(`SKIP fashion-ccp on held-out CCP photos: ${sharedSkipReason}`);
+  it.skipIf(!hasShared)('finds the garments and shoes of held-out CCP photos (its validation split) at the default minimum score', async () => {
+    const set = readTrainSet(path.join(sharedDataset, 'train/annotations.json'), path.join(sharedDataset, 'train/images'));
+    const { val } = splitTrainVal(set.images, 0.15, 0);
+    const detector = await Detector.load(resolveModel('fashion-ccp'));
+    const iou = (a: number[], b: number[]) => {
+      const w = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
+      const h = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
+      return (w * h) / (a[2] * a[3] + b[2] * b[3] - w * h);
+    };
+    let found = 0;
+    let total = 0;
+    try {
+      for (const image of val.slice(0, 10)) {
+        const r = await detector.detectFile(image.file);
+        expect([r.width, r.height]).toEqual([image.width, image.height]);
+        for (const box of image.boxes) {
+          const name = set.categories[box.classIndex].name;
+          if (!['top', 'outerwear', 'pants', 'footwear'].includes(name)) continue;
+          total++;
+          if (r.detections.some((d) => d.category === name && iou(d.bbox, box.bbox) >= 0.5)) found++;
+        }
+      }
+    } finally {
+      detector.dispose();
+    }
+    // 31 of 37 when the model was committed; well above what a wrong decoding or mapping could reach.
+    expect(total).toBeGreaterThan(30);
+    expect(found / total).toBeGreaterThan(0.65);
   });
 });
