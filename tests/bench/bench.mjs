@@ -16,9 +16,12 @@ const { values } = parseArgs({
     model: { type: 'string' },
     'forward-runs': { type: 'string', default: '30' },
     scale: { type: 'string' },
+    'app-scale': { type: 'string' },
+    'app-label': { type: 'string', default: '0' },
   },
 });
 if (values.scale) await scaleRun(Number(values.scale));
+if (values['app-scale']) await appScaleRun(Number(values['app-scale']), Number(values['app-label']));
 const count = Number(values.images);
 const source = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
 if (!fs.existsSync(source)) {
@@ -60,6 +63,55 @@ async function scaleRun(n) {
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench-results/scale.json'), JSON.stringify(s, null, 2));
   console.log(`Scale: ${s.labelled} photos in ${(s.seconds / 60).toFixed(1)} min (${s.imagesPerSecond.toFixed(1)} img/s, ${s.workers} workers); finding the files took ${s.walkSeconds.toFixed(2)} s; RSS ${Math.round(s.rssAt1000MB)} MB at photo 1,000 and ${Math.round(s.rssAtEndMB)} MB at photo ${s.labelled} (growth ${Math.round(s.rssAtEndMB - s.rssAt1000MB)} MB), peak ${Math.round(s.maxRssMB)} MB; COCO valid: ${s.cocoValid}.`);
+  process.exit(0);
+}
+
+/**
+ * --app-scale N [--app-label M]: the app's workspace service on a folder of N photos (a dozen small
+ * generated JPEGs, hard-linked N times, 1,000 to a subfolder): how long the folder takes to open, the
+ * image list, labelling M of them (RSS at photo 1,000 and at the end, the main thread's longest stall),
+ * a COCO import and export of all N, the snapshot, and reopening with everything restored.
+ */
+async function appScaleRun(n, label) {
+  const sharp = (await import('sharp')).default;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-app-scale-'));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-app-scale-data-'));
+  const originals = [];
+  for (let k = 0; k < 12; k++) {
+    const file = path.join(dir, `base${String(k).padStart(2, '0')}.jpg`);
+    await sharp({ create: { width: 320, height: 480, channels: 3, background: { r: 40 + k * 15, g: 120, b: 200 - k * 10 } } })
+      .composite([{ input: { create: { width: 120, height: 200, channels: 3, background: { r: 180, g: 30 + k * 10, b: 40 } } }, left: 100, top: 120 }])
+      .jpeg()
+      .toFile(file);
+    originals.push(file);
+  }
+  for (let i = originals.length; i < n; i++) {
+    const sub = path.join(dir, `part${String(Math.floor(i / 1000)).padStart(2, '0')}`);
+    fs.mkdirSync(sub, { recursive: true });
+    fs.linkSync(originals[i % originals.length], path.join(sub, `photo${String(i).padStart(5, '0')}.jpg`));
+  }
+  console.error(`bench: app scale run on ${n} photos in ${dir}${label ? `, labelling ${label}` : ''}`);
+  const r = spawnSync(process.execPath, [path.join(root, 'tests/bench/app-scale-child.mjs'), '--dir', dir, '--data-dir', dataDir, '--label', String(label)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`app scale run failed with ${r.status}`);
+  const s = JSON.parse(r.stdout);
+  fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'bench-results/app-scale.json'), JSON.stringify(s, null, 2));
+  const f2 = (v) => v.toFixed(2);
+  const lines = [
+    `App scale: ${s.images} photos. Open ${f2(s.open.seconds)} s (main thread's longest stall ${Math.round(s.open.maxStallMs)} ms); image list ${Math.round(s.imageList.ms)} ms; ` +
+      `COCO import of ${s.import.annotations} boxes (${s.import.fileMB.toFixed(1)} MB) ${f2(s.import.seconds)} s; export ${f2(s.export.seconds)} s (valid: ${s.export.cocoValid}); ` +
+      `snapshot ${f2(s.snapshot.seconds)} s (${s.snapshot.projectMB.toFixed(1)} MB); reopen with ${s.reopen.restored} restored ${f2(s.reopen.seconds)} s; peak RSS ${Math.round(s.maxRssMB)} MB.`,
+  ];
+  if (s.labelling) {
+    const l = s.labelling;
+    lines.push(
+      `App labelling: ${l.images} photos in ${(l.seconds / 60).toFixed(1)} min (${l.imagesPerSecond.toFixed(1)} img/s); RSS ${l.rssAt1000MB ?? '-'} MB at photo 1,000 and ${l.rssAtEndMB} MB at the end` +
+        `${l.rssAt1000MB !== null ? ` (growth ${l.rssAtEndMB - l.rssAt1000MB} MB)` : ''}; main thread's longest stall ${Math.round(l.maxStallMs)} ms; slowest image list during the batch ${Math.round(l.slowestListMs)} ms.`,
+    );
+  }
+  console.log(lines.join('\n'));
   process.exit(0);
 }
 
