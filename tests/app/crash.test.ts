@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../../src-main/contract/api';
 import { loadProject } from '../../src-main/core/workspace/project-store';
+import { WorkspaceService } from '../../src-main/core/workspace/service';
 import { drawScene, repoRoot, tempDir } from '../helpers';
 
 const childScript = path.join(repoRoot, 'tests/app/workspace-child.mjs');
@@ -161,5 +162,34 @@ describe('SIGKILL in the middle of a save', () => {
     project = reload(dir, dataDir);
     expect(project.skippedLines).toBe(0);
     expect(names.map(xOf)).toEqual(names.map(() => [7]));
+  });
+});
+
+describe('a project file damaged outside the app', () => {
+  it('is kept aside, never overwritten; the journal is restored and the person is told', async () => {
+    const { dir, names } = await photoFolder(3);
+    const dataDir = tempDir('fd-crash-data-');
+    const run = await runChild(['edit', '--dir', dir, '--data-dir', dataDir, '--edits', '3', '--pause-rename', 'project.json'], (lines) => lines.some((l) => l.event === 'paused'));
+    expect(run.signal, run.stderr).toBe('SIGKILL');
+    const beside = path.join(dir, '.fashion-detect');
+    const garbage = '{"format": "fashion-detect-project", "images": [ this is not JSON';
+    fs.writeFileSync(path.join(beside, 'project.json'), garbage);
+    const errors: string[] = [];
+    const service = new WorkspaceService({ dataDir, autoLabelLimit: 0, allowPath: () => true, emit: (e) => e.type === 'error' && errors.push(e.message) });
+    try {
+      expect(await service.openPaths({ paths: [dir] })).toMatchObject({ added: 3, restored: 3 });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/the saved project in .* was damaged \(not valid JSON .*\); it was kept as .*project\.damaged-.*\.json, and the work saved since its last snapshot was restored/);
+      await service.saveNow();
+    } finally {
+      await service.close();
+    }
+    const kept = fs.readdirSync(beside).filter((f) => f.startsWith('project.damaged-'));
+    expect(kept).toHaveLength(1);
+    expect(fs.readFileSync(path.join(beside, kept[0]), 'utf8')).toBe(garbage);
+    const project = reload(dir, dataDir);
+    expect(project.damaged).toBeUndefined();
+    for (const s of savedLines(run.lines)) expect(project.images.get(s.name!)!.boxes).toEqual(s.boxes);
+    expect([...project.images.keys()].sort()).toEqual(names);
   });
 });

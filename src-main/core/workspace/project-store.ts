@@ -64,6 +64,8 @@ export interface LoadedProject {
   savedAt: string | null;
   /** Lines of the journal that could not be read (a torn last line after a crash is expected). */
   skippedLines: number;
+  /** A project file that could not be read: what was wrong, and the name it was moved to (never overwritten). */
+  damaged?: { reason: string; keptAs: string };
 }
 
 function readProjectAt(dir: string, location: SaveLocation): LoadedProject | undefined {
@@ -72,12 +74,29 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
   const images = new Map<string, SavedImage>();
   let savedAt: string | null = null;
   let found = false;
+  let damaged: LoadedProject['damaged'];
   if (fs.existsSync(projectFile)) {
-    const parsed = projectSchema.safeParse(JSON.parse(fs.readFileSync(projectFile, 'utf8')));
-    if (!parsed.success) throw new Error(`${projectFile} is not a Fashion Detect project: ${parsed.error.issues[0]?.message}`);
-    for (const img of parsed.data.images) images.set(img.name, img);
-    savedAt = parsed.data.savedAt;
     found = true;
+    let reason: string | undefined;
+    try {
+      const parsed = projectSchema.safeParse(JSON.parse(fs.readFileSync(projectFile, 'utf8')));
+      if (parsed.success) {
+        for (const img of parsed.data.images) images.set(img.name, img);
+        savedAt = parsed.data.savedAt;
+      } else {
+        reason = `not a Fashion Detect project (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code) throw err; // unreadable: leave it where it is
+      reason = `not valid JSON (${(err as Error).message})`;
+    }
+    if (reason) {
+      // Damaged by something other than the app (its writes are atomic): moved aside, so the next
+      // snapshot cannot overwrite what may still be recovered by hand. The journal is still read.
+      const keptAs = path.join(dir, `project.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      fs.renameSync(projectFile, keptAs);
+      damaged = { reason, keptAs };
+    }
   }
   let skippedLines = 0;
   if (fs.existsSync(journalFile)) {
@@ -102,7 +121,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
     const mtime = fs.statSync(journalFile).mtime.toISOString();
     if (text.trim() && (!savedAt || mtime > savedAt)) savedAt = mtime;
   }
-  return found ? { location, dir, images, savedAt, skippedLines } : undefined;
+  return found ? { location, dir, images, savedAt, skippedLines, ...(damaged ? { damaged } : {}) } : undefined;
 }
 
 /** The saved work of a folder, from whichever location holds the newer save; undefined when none. */

@@ -322,6 +322,9 @@ export class WorkspaceService implements ApiService {
       let loaded: LoadedProject | undefined;
       try {
         loaded = loadProject(folder, this.options.dataDir);
+        if (loaded?.damaged) {
+          this.options.emit({ type: 'error', message: `the saved project in ${folder} was damaged (${loaded.damaged.reason}); it was kept as ${loaded.damaged.keptAs}, and the work saved since its last snapshot was restored` });
+        }
       } catch (err) {
         this.options.emit({ type: 'error', message: `the saved work in ${folder} could not be read: ${(err as Error).message}` });
       }
