@@ -127,6 +127,10 @@ describe('COCO import of malformed files', () => {
     fs.truncateSync(huge, MAX_IMPORT_BYTES + 1);
     chosenFile = huge;
     await expect(service.importCoco({})).rejects.toThrow(/could not import huge\.json: the file is too large to import/);
+    // A broken file from the dialog is named in the message too.
+    chosenFile = path.join(path.dirname(huge), 'broken.json');
+    fs.writeFileSync(chosenFile, '{"images": [');
+    await expect(service.importCoco({})).rejects.toThrow(/^could not import broken\.json: the file is not JSON/);
     chosenFile = path.join(path.dirname(huge), 'gone.json');
     await expect(service.importCoco({})).rejects.toThrow(/could not import gone\.json: file not found/);
     chosenFile = path.dirname(huge);

@@ -879,17 +879,19 @@ export class WorkspaceService implements ApiService {
 
   async importCoco(input: ApiParsedInput<'importCoco'>): Promise<ApiOutput<'importCoco'>> {
     let text = input.text;
+    let fileName = input.fileName;
     if (text === undefined) {
       const file = await this.requireDialogs().chooseCocoFile();
       if (!file) return { cancelled: true, matched: 0, unmatched: 0, annotations: 0, problems: [] };
       text = await readImportFile(file);
+      fileName = path.basename(file);
     }
     const byName = new Map([...this.images.values()].map((img) => [img.name, img]));
     let imported: ReturnType<typeof importCocoText>;
     try {
       imported = importCocoText(text, [...byName.keys()], this.categories);
     } catch (err) {
-      throw new ApiError(`could not import${input.fileName ? ` ${input.fileName}` : ''}: ${(err as Error).message}`);
+      throw new ApiError(`could not import${fileName ? ` ${fileName}` : ''}: ${(err as Error).message}`);
     }
     // Everything was checked above; from here on nothing can fail, and the changes below reach the
     // journal in one record (one flush), so a crash keeps the whole import or none of it.
