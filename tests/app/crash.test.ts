@@ -74,14 +74,14 @@ async function photoFolder(n: number): Promise<{ dir: string; names: string[] }>
 
 describe('SIGKILL in the middle of a batch', () => {
   it('keeps every result reported saved, and the resumed batch labels only the rest', async () => {
-    const { dir, names } = await photoFolder(24);
+    const { dir, names } = await photoFolder(32);
     const dataDir = tempDir('fd-crash-data-');
-    const first = await runChild(['label', '--dir', dir, '--data-dir', dataDir], (lines) => savedLines(lines).length >= 6);
+    const first = await runChild(['label', '--dir', dir, '--data-dir', dataDir], (lines) => savedLines(lines).length >= 4);
     expect(first.signal, first.stderr).toBe('SIGKILL');
     const saved = savedLines(first.lines);
     const labelledFirst = new Set(first.lines.filter((l) => l.event === 'labelled').map((l) => l.name!));
     // Killed mid-batch: some results were reported saved, the batch was far from done.
-    expect(saved.length).toBeGreaterThanOrEqual(6);
+    expect(saved.length).toBeGreaterThanOrEqual(4);
     expect(labelledFirst.size).toBeLessThan(names.length);
 
     const project = reload(dir, dataDir);
