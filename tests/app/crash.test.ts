@@ -193,3 +193,41 @@ describe('a project file damaged outside the app', () => {
     expect([...project.images.keys()].sort()).toEqual(names);
   });
 });
+
+describe('a save that fails', () => {
+  it('is reported, never said to be saved, and retried by itself until it reaches the disk', async () => {
+    const { dir } = await photoFolder(1);
+    const dataDir = tempDir('fd-crash-data-');
+    // The project folder cannot be made: a file stands where it should be (as a full or read-only disk would refuse).
+    const beside = path.join(dir, '.fashion-detect');
+    fs.writeFileSync(beside, 'in the way');
+    const events: { type: string; message?: string; unsaved?: number }[] = [];
+    let onSaved: (() => void) | null = null;
+    const service = new WorkspaceService({
+      dataDir,
+      autoLabelLimit: 0,
+      allowPath: () => true,
+      emit: (e) => {
+        events.push({ type: e.type, ...(e.type === 'error' ? { message: e.message } : {}), ...(e.type === 'saved' ? { unsaved: e.save.unsaved } : {}) });
+        if (e.type === 'saved' && e.save.unsaved === 0) onSaved?.();
+      },
+    });
+    try {
+      await service.openPaths({ paths: [dir] });
+      const [img] = (await service.getWorkspace()).images;
+      const box: Box = { id: 'mine', categoryId: 8, score: 1, bbox: [10, 10, 40, 40], verified: true };
+      await service.updateBoxes({ id: img.id, boxes: [box] });
+      await new Promise((r) => setTimeout(r, 600));
+      expect(events.find((e) => e.type === 'error')?.message).toMatch(/^could not save to .*\.fashion-detect: /);
+      expect(events.filter((e) => e.type === 'saved').every((e) => e.unsaved! > 0)).toBe(true);
+      expect((await service.getWorkspace()).save.unsaved).toBe(1);
+      // The way is cleared; nobody edits anything more: the retry alone saves the work.
+      const saved = new Promise<void>((resolve) => (onSaved = resolve));
+      fs.rmSync(beside);
+      await saved;
+      expect(reload(dir, dataDir).images.get(img.name)!.boxes).toEqual([box]);
+    } finally {
+      await service.close();
+    }
+  });
+});

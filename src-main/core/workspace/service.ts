@@ -110,6 +110,8 @@ export class WorkspaceService implements ApiService {
   /** Numbers every change; savedThrough is the last one known to be on disk. */
   private changeSeq = 0;
   private savedThrough = 0;
+  /** Saves that failed in a row: the retry waits longer each time. */
+  private saveFailures = 0;
 
   // Labelling
   private pool: DetectorPool | null = null;
@@ -724,6 +726,7 @@ export class WorkspaceService implements ApiService {
       this.writing += records.length + forgotten.length;
       try {
         await store.append(records, forgotten);
+        this.saveFailures = 0;
         this.savedAt = new Date().toISOString();
         this.savedThrough = Math.max(this.savedThrough, through);
       } catch (err) {
@@ -732,8 +735,10 @@ export class WorkspaceService implements ApiService {
         for (const img of this.images.values()) if (written.has(this.nameFor(img.file))) this.dirty.add(img.id);
         for (const f of forgotten) this.forgotten.add(f);
         this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });
-        // Try again by itself (a full disk may be freed, a removed drive put back), not only at the next edit.
-        this.scheduleFlush(SAVE_RETRY_MS);
+        // Try again by itself (a full disk may be freed, a removed drive put back), not only at the
+        // next edit: after 2 s, then less often, up to every 30 s.
+        this.saveFailures++;
+        this.scheduleFlush(Math.min(SAVE_RETRY_MS * 2 ** (this.saveFailures - 1), 30_000));
       } finally {
         this.writing -= records.length + forgotten.length;
       }
