@@ -113,14 +113,7 @@ async function appScaleRun(n, label) {
         `${l.rssAt1000MB !== null ? ` (growth ${l.rssAtEndMB - l.rssAt1000MB} MB)` : ''}; main thread's longest stall ${Math.round(l.maxStallMs)} ms; slowest image list during the batch ${Math.round(l.slowestListMs)} ms.`,
     );
   }
-  if (result.ui) {
-  const u = result.ui;
-  lines.push(
-    '',
-    `The window (Debian Chromium, software rendering, 1440x900, browser build): a dropped 12-megapixel JPEG shows its photo and boxes ${u.dropToBoxesMs.join(', ')} ms after the drop (upload included); zooming with 200 boxes on screen runs at ${u.zoomWith200Boxes.fps} fps (95th-percentile frame ${u.zoomWith200Boxes.p95FrameMs} ms), and at ${u.zoomWith200BoxesDuringBatch.fps} fps (${u.zoomWith200BoxesDuringBatch.p95FrameMs} ms) while "Label all" runs over 100 photos${u.batchStillRunning ? '' : ' (the batch had finished before the measurement ended)'}.`,
-  );
-}
-console.log(lines.join('\n'));
+  console.log(lines.join('\n'));
   process.exit(0);
 }
 
