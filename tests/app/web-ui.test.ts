@@ -187,7 +187,12 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     const sideways = ws.images.find((i: { name: string }) => i.name === 'sideways.jpg');
     expect([sideways.width, sideways.height]).toEqual([800, 500]);
     await list.getByRole('option', { name: /^sideways\.jpg/ }).click();
-    await page.locator('img.photo').evaluate((img: HTMLImageElement) => img.decode());
+    // The viewer swaps to the new photo a moment after the click; wait for its pixels, not the old ones.
+    await viewerSettled(page);
+    await page.waitForFunction(() => {
+      const img = document.querySelector('img.photo') as HTMLImageElement | null;
+      return !!img && img.alt === 'sideways.jpg' && img.complete && img.naturalWidth > 0;
+    });
     const natural = await page.locator('img.photo').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
     expect(natural[0] / natural[1]).toBeCloseTo(800 / 500, 2);
     await expectBoxesAligned(page, server!, sideways.id);

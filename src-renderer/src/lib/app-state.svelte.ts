@@ -68,6 +68,8 @@ export class AppState {
 
   batch = $state.raw<BatchProgress>(IDLE_BATCH);
   save = $state.raw<SaveInfo | null>(null);
+  /** Counts 'saved' events, so a slower getWorkspace answer cannot undo a newer one. */
+  private saveEvents = 0;
   stats = $state.raw<Statistics | null>(null);
   uploading = $state.raw<{ done: number; total: number } | null>(null);
   messages = $state<Message[]>([]);
@@ -118,6 +120,7 @@ export class AppState {
 
   async reload(): Promise<void> {
     try {
+      const saveEventsBefore = this.saveEvents;
       const ws = await call('getWorkspace', {});
       this.workspace = ws;
       this.setImages(ws.images);
@@ -129,7 +132,8 @@ export class AppState {
         if (!ws.categories.some((c) => c.id === this.drawCategory) && ws.categories[0]) this.drawCategory = ws.categories[0].id;
       }
       this.batch = ws.batch;
-      this.save = ws.save;
+      // A 'saved' event that arrived while this answer was on its way is newer than the answer.
+      if (this.saveEvents === saveEventsBefore) this.save = ws.save;
       if (this.currentId && !this.indexById.has(this.currentId)) {
         this.currentId = null;
         this.current = null;
@@ -170,6 +174,7 @@ export class AppState {
         this.batch = event.batch;
         break;
       case 'saved':
+        this.saveEvents++;
         this.save = event.save;
         break;
       case 'error':
