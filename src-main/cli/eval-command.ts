@@ -7,6 +7,7 @@ import { writePrPlots } from '../core/eval/pr-plot.js';
 import { labelFolder } from '../core/label.js';
 import { resolveModel } from '../core/models/registry.js';
 import { EXIT } from './exit-codes.js';
+import { stopOnInterrupt } from './interrupt.js';
 
 export interface EvalOptions {
   gt: string;
@@ -111,14 +112,7 @@ export function resultJson(result: CocoEvalResult, extra: Record<string, unknown
 async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: CocoDocument; failed: { file: string; reason: string }[]; interrupted: boolean; model: string; categories: string[] }> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a folder`);
   const model = resolveModel(opts.model);
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nstopping: evaluating the photos done so far (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const interrupt = stopOnInterrupt('evaluating the photos done so far');
   let last = 0;
   try {
     const result = await labelFolder({
@@ -126,7 +120,7 @@ async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: Co
       model,
       minScore: opts.minScore,
       workers: opts.workers,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onStart: ({ total, backend, workers }) => {
         process.stderr.write(`detecting with model ${model.manifest.id} (backend ${backend}, ${workers} worker${workers > 1 ? 's' : ''}, min score ${opts.minScore}) on ${total} images\n`);
       },
@@ -139,8 +133,7 @@ async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: Co
     });
     return { pred: result.doc, failed: result.problems, interrupted: result.interrupted, model: `${model.manifest.id}@${model.manifest.version}`, categories: reportableCategories(model.manifest) };
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.release();
   }
 }
 

@@ -7,6 +7,7 @@ import { labelFolder, type LabelProgress } from '../core/label.js';
 import { resolveModel } from '../core/models/registry.js';
 import { parseShard } from '../core/shard.js';
 import { EXIT } from './exit-codes.js';
+import { stopOnInterrupt } from './interrupt.js';
 
 interface LabelOptions {
   out: string;
@@ -74,14 +75,7 @@ export async function runLabel(dir: string, opts: LabelOptions): Promise<number>
   if (!fs.existsSync(outDir)) throw new UsageError(`${opts.out}: its folder ${outDir} does not exist`);
   const model = resolveModel(opts.model);
 
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: stop at once
-    process.stderr.write('\nstopping: finishing the photos in progress, then writing what was labelled (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const interrupt = stopOnInterrupt('finishing the photos in progress, then writing what was labelled');
 
   const progress = progressReporter(opts.progress);
   let result;
@@ -92,7 +86,7 @@ export async function runLabel(dir: string, opts: LabelOptions): Promise<number>
       minScore: opts.minScore,
       workers: opts.workers,
       shard,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onStart: ({ total, backend, workers }) => {
         process.stderr.write(`model ${model.manifest.id}, backend ${backend}, ${workers} worker${workers > 1 ? 's' : ''}\n`);
         progress.start(total);
@@ -101,8 +95,7 @@ export async function runLabel(dir: string, opts: LabelOptions): Promise<number>
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.release();
   }
 
   writeFileAtomic(opts.out, JSON.stringify(result.doc));

@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import { formatDuration, train, type TrainProgress } from '../core/train/train.js';
 import { EXIT } from './exit-codes.js';
+import { stopOnInterrupt } from './interrupt.js';
 
 export interface TrainCommandOptions {
   coco: string;
@@ -75,14 +76,7 @@ function progressPrinter(kind: TrainCommandOptions['progress']) {
 
 export async function runTrain(opts: TrainCommandOptions): Promise<number> {
   const input = opts.input ? parseInputSize(opts.input) : undefined;
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: stop at once
-    process.stderr.write('\nstopping: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = stopOnInterrupt('finishing this step, then saving a checkpoint');
   const printer = progressPrinter(opts.progress);
   try {
     const result = await train({
@@ -103,7 +97,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       license: opts.license,
       citation: opts.cite,
       cacheDir: opts.cache ? undefined : false,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onProgress: (p) => printer.update(p),
       log: (text) => printer.log(text),
     });
@@ -116,7 +110,6 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
     }
     return EXIT.ok;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }
