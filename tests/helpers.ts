@@ -163,3 +163,26 @@ export async function storeWithOrientation(upright: Buffer, uw: number, uh: numb
   return sharp(stored, { raw: { width: sw, height: sh, channels: 3 } }).withMetadata({ orientation: o }).png().toBuffer();
 }
 
+
+/**
+ * A folder others can enter, holding ok.jpg (readable), locked.jpg (mode 000) and private/ (mode 000,
+ * with a photo inside): what a run as a non-root user must report as "permission denied".
+ * `unlock()` gives the modes back so the temporary folder can be removed.
+ */
+export async function writeUnreadableFolder(dir: string): Promise<{ unlock: () => void }> {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o777);
+  await (await drawScene(240, 360, 3)).jpeg().toFile(path.join(dir, 'ok.jpg'));
+  await (await drawScene(240, 360, 4)).jpeg().toFile(path.join(dir, 'locked.jpg'));
+  fs.mkdirSync(path.join(dir, 'private'));
+  await (await drawScene(240, 360, 5)).jpeg().toFile(path.join(dir, 'private', 'inside.jpg'));
+  fs.chmodSync(path.join(dir, 'ok.jpg'), 0o644);
+  fs.chmodSync(path.join(dir, 'locked.jpg'), 0o000);
+  fs.chmodSync(path.join(dir, 'private'), 0o000);
+  return {
+    unlock: () => {
+      fs.chmodSync(path.join(dir, 'private'), 0o755);
+      fs.chmodSync(path.join(dir, 'locked.jpg'), 0o644);
+    },
+  };
+}

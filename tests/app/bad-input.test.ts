@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ImageSummary, OpenResult } from '../../src-main/contract/api';
 import { WorkspaceService } from '../../src-main/core/workspace/service';
-import { drawScene, repoRoot, tempDir, writeBadFiles, type BadFile } from '../helpers';
+import { drawScene, repoRoot, tempDir, writeBadFiles, writeUnreadableFolder, type BadFile } from '../helpers';
 
 const childScript = path.join(repoRoot, 'tests/app/workspace-child.mjs');
 
@@ -165,14 +165,8 @@ describe('files and folders the app may not read', () => {
   it('fails the unreadable photo and lists the unreadable folder with "permission denied", and labels the rest', async (ctx) => {
     const dir = tempDir('fd-app-perm-');
     const dataDir = tempDir('fd-app-perm-data-');
-    for (const d of [dir, dataDir]) fs.chmodSync(d, 0o777);
-    await (await drawScene(240, 360, 3)).jpeg().toFile(path.join(dir, 'ok.jpg'));
-    await (await drawScene(240, 360, 4)).jpeg().toFile(path.join(dir, 'locked.jpg'));
-    fs.mkdirSync(path.join(dir, 'private'));
-    await (await drawScene(240, 360, 5)).jpeg().toFile(path.join(dir, 'private', 'inside.jpg'));
-    fs.chmodSync(path.join(dir, 'ok.jpg'), 0o644);
-    fs.chmodSync(path.join(dir, 'locked.jpg'), 0o000);
-    fs.chmodSync(path.join(dir, 'private'), 0o000);
+    fs.chmodSync(dataDir, 0o777);
+    const folder = await writeUnreadableFolder(dir);
     try {
       const probe = await runChild(['probe', '--dir', dir, '--data-dir', dataDir]);
       if (asRoot && probe.code !== 0) {
@@ -189,8 +183,7 @@ describe('files and folders the app may not read', () => {
       expect(r.lines.find((l) => l.event === 'finished')).toMatchObject({ batch: { done: 1, failed: 1, total: 2 } });
       expect(r.lines.filter((l) => l.event === 'error')).toEqual([]);
     } finally {
-      fs.chmodSync(path.join(dir, 'private'), 0o755);
-      fs.chmodSync(path.join(dir, 'locked.jpg'), 0o644);
+      folder.unlock();
     }
   });
 });

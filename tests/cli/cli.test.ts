@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cocoDocumentSchema, cocoProblems, type CocoDocument } from '../../src-main/core/coco';
-import { copySharedPhotos, drawScene, runCli, tempDir, writeBadFiles } from '../helpers';
+import { copySharedPhotos, drawScene, runCli, tempDir, writeBadFiles, writeUnreadableFolder } from '../helpers';
 
 /** A folder as people have them: nested, odd names, a link loop, broken files beside good photos. */
 async function makeFolder(): Promise<{ dir: string; good: string[]; bad: Awaited<ReturnType<typeof writeBadFiles>> }> {
@@ -100,19 +100,12 @@ describe('unreadable files and folders', () => {
       ctx.skip();
     }
     const dir = tempDir('fd-perm-');
-    fs.chmodSync(dir, 0o755);
-    await (await drawScene(300, 450, 3)).jpeg().toFile(path.join(dir, 'ok.jpg'));
-    await (await drawScene(300, 450, 4)).jpeg().toFile(path.join(dir, 'locked.jpg'));
-    fs.mkdirSync(path.join(dir, 'private'));
-    await (await drawScene(300, 450, 5)).jpeg().toFile(path.join(dir, 'private', 'inside.jpg'));
-    fs.chmodSync(path.join(dir, 'ok.jpg'), 0o644);
-    fs.chmodSync(path.join(dir, 'locked.jpg'), 0o000);
-    fs.chmodSync(path.join(dir, 'private'), 0o000);
+    const folder = await writeUnreadableFolder(dir);
     const outDir = tempDir();
     fs.chmodSync(outDir, 0o777);
     const out = path.join(outDir, 'labels.json');
     const r = await runCli(['label', dir, '--out', out, '--workers', '1'], asRoot ? { uid: 65534 } : {});
-    fs.chmodSync(path.join(dir, 'private'), 0o755);
+    folder.unlock();
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/locked\.jpg: permission denied/);
     expect(r.stderr).toMatch(/private: folder cannot be read: permission denied/);
