@@ -156,8 +156,13 @@ describe('npm run web (the real entry and service)', () => {
       child.on('exit', (code) => reject(new Error(`the web server exited (${code}): ${out}`)));
     });
   });
-  afterAll(() => {
-    child?.kill('SIGTERM');
+  afterAll(async () => {
+    // The server saves its workspace as it shuts down, so wait for it to exit before removing its folder.
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
