@@ -36,14 +36,39 @@ function openSharp(input: Buffer): sharp.Sharp {
   return sharp(input, { pages: 1, failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
 }
 
+/** libvips keeps one error buffer for all its threads, so under load a failure's reason can be lost. */
+function uninformative(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return !message.trim() || /^unknown error$/i.test(message.trim());
+}
+
 function describeSharpError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
+  // The header was read (readImageInfo) but the pixels were not: the data is what failed.
+  if (uninformative(err)) return 'damaged image data (the decoder gave no details)';
   if (/unsupported image format/i.test(message)) return 'not a supported image (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC)';
   if (/pixel limit/i.test(message)) return `image is too large (over ${MAX_INPUT_PIXELS.toLocaleString('en')} pixels)`;
   if (/premature end|truncated|unexpected end|end of (jpeg|file)|read error|corrupt|invalid|bad /i.test(message)) {
     return `damaged or truncated image data (${message.split('\n')[0].trim()})`;
   }
   return message.split('\n')[0].trim() || 'could not be decoded';
+}
+
+/** Runs a decode; one that fails without a reason is run once more, which usually gives the reason. */
+async function decodeOrExplain<T>(file: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (first) {
+    let err = first;
+    if (uninformative(first)) {
+      try {
+        return await run();
+      } catch (second) {
+        err = second;
+      }
+    }
+    throw new FileProblem(file, describeSharpError(err));
+  }
 }
 
 async function readFileBytes(file: string): Promise<Buffer> {
@@ -66,12 +91,7 @@ async function readFileBytes(file: string): Promise<Buffer> {
 /** Reads format and upright size from the header, checking the format is one the detector reads. */
 export async function readImageInfo(file: string, bytes?: Buffer): Promise<ImageSize & { format: string }> {
   const input = bytes ?? (await readFileBytes(file));
-  let meta: sharp.Metadata;
-  try {
-    meta = await openSharp(input).metadata();
-  } catch (err) {
-    throw new FileProblem(file, describeSharpError(err));
-  }
+  const meta = await decodeOrExplain(file, () => openSharp(input).metadata());
   if (!meta.format || !SUPPORTED_FORMATS.has(meta.format)) {
     throw new FileProblem(file, `unsupported format ${meta.format ?? 'unknown'} (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC)`);
   }
@@ -98,7 +118,7 @@ export async function decodeLetterboxed(
   const bytes = await readFileBytes(file);
   const info = await readImageInfo(file, bytes);
   const box = letterboxFor(info.width, info.height, dstWidth, dstHeight);
-  try {
+  return decodeOrExplain(file, async () => {
     const rgb = await openSharp(bytes)
       .rotate()
       .flatten({ background: '#ffffff' })
@@ -116,26 +136,22 @@ export async function decodeLetterboxed(
       throw new Error(`decoder returned ${rgb.length} bytes, expected ${dstWidth * dstHeight * 3}`);
     }
     return { width: info.width, height: info.height, format: info.format, rgb, box };
-  } catch (err) {
-    throw new FileProblem(file, describeSharpError(err));
-  }
+  });
 }
 
 /** An upright JPEG of any supported image, its longer side at most `maxSide`: what a browser can show. */
 async function uprightJpeg(file: string, maxSide: number, quality: number): Promise<Buffer> {
   const bytes = await readFileBytes(file);
   await readImageInfo(file, bytes);
-  try {
-    return await openSharp(bytes)
+  return decodeOrExplain(file, () =>
+    openSharp(bytes)
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
       .jpeg({ quality })
-      .toBuffer();
-  } catch (err) {
-    throw new FileProblem(file, describeSharpError(err));
-  }
+      .toBuffer(),
+  );
 }
 
 /** A thumbnail whose longer side is at most `size` pixels, for lists in the app. */
