@@ -186,4 +186,39 @@ describe('files and folders the app may not read', () => {
       folder.unlock();
     }
   });
+
+  it('refuses to open a folder whose saved work it cannot read, and leaves that work as it was', async (ctx) => {
+    const dir = tempDir('fd-app-locked-project-');
+    const dataDir = tempDir('fd-app-locked-project-data-');
+    for (const d of [dir, dataDir]) fs.chmodSync(d, 0o777);
+    await (await drawScene(240, 360, 6)).jpeg().toFile(path.join(dir, 'look.jpg'));
+    fs.chmodSync(path.join(dir, 'look.jpg'), 0o644);
+    const probe = await runChild(['probe', '--dir', dir, '--data-dir', dataDir]);
+    if (asRoot && probe.code !== 0) {
+      console.log(`SKIP a saved project the app cannot read: running as root, and user nobody cannot run the service from this checkout (${probe.stderr.split('\n')[0]})`);
+      ctx.skip();
+    }
+    const edit = await runChild(['edit', '--dir', dir, '--data-dir', dataDir, '--edits', '1']);
+    expect(edit.code, edit.stderr).toBe(0);
+    const projectFile = [path.join(dir, '.fashion-detect', 'project.json'), ...fs.readdirSync(dataDir, { recursive: true }).map((f) => path.join(dataDir, String(f)))].find(
+      (f) => path.basename(f) === 'project.json' && fs.existsSync(f),
+    )!;
+    expect(projectFile, 'the edit was saved').toBeDefined();
+    const before = fs.readFileSync(projectFile);
+    expect(JSON.parse(before.toString()).images[0].boxes).toHaveLength(1);
+    fs.chmodSync(projectFile, 0o000);
+    try {
+      const r = await runChild(['label', '--dir', dir, '--data-dir', dataDir]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.lines.map((l) => l.event)).not.toContain('opened');
+      const failed = r.lines.find((l) => l.event === 'open-failed') as { message: string };
+      expect(failed.message).toMatch(/the saved work of .* cannot be read \(permission denied\): nothing was opened/);
+    } finally {
+      fs.chmodSync(projectFile, 0o644);
+    }
+    expect(fs.readFileSync(projectFile).equals(before)).toBe(true);
+    // Readable again, it opens with the box restored.
+    const again = await runChild(['label', '--dir', dir, '--data-dir', dataDir]);
+    expect(again.lines.find((l) => l.event === 'opened')).toMatchObject({ added: 1, restored: 1 });
+  });
 });

@@ -1,6 +1,7 @@
 // A real process running the workspace service (from dist/), for the tests that must kill it or run it
 // as another user. It prints one JSON object per line on stdout:
 //   {"event":"opened", added, restored, problems}
+//   {"event":"open-failed", message}                    the folder could not be opened
 //   {"event":"labelled", name, state, reason, count}   each image the detector finished (done or failed)
 //   {"event":"saved", name, state, boxes}              each image once the service said it is on disk
 //   {"event":"paused", file}                           (--pause-rename) stopped between temp write and rename
@@ -88,7 +89,14 @@ service = new WorkspaceService({
   },
 });
 
-const opened = await service.openPaths({ paths: [values.dir] });
+let opened;
+try {
+  opened = await service.openPaths({ paths: [values.dir] });
+} catch (err) {
+  print({ event: 'open-failed', message: err.message });
+  await service.close();
+  process.exit(0);
+}
 print({ event: 'opened', added: opened.added, restored: opened.restored, problems: opened.problems });
 
 if (mode === 'label') {

@@ -124,14 +124,21 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
   return found ? { location, dir, images, savedAt, skippedLines, ...(damaged ? { damaged } : {}) } : undefined;
 }
 
-/** The saved work of a folder, from whichever location holds the newer save; undefined when none. */
+/**
+ * The saved work of a folder, from whichever location holds the newer save; undefined when none.
+ * Saved work that is there but cannot be read (permissions) throws: taking it for "no saved work"
+ * would let the next save replace it.
+ */
 export function loadProject(home: string, dataDir: string): LoadedProject | undefined {
   const candidates = (['beside-images', 'app-data'] as const)
     .map((location) => {
+      const dir = projectDir(home, location, dataDir);
       try {
-        return readProjectAt(projectDir(home, location, dataDir), location);
-      } catch {
-        return undefined;
+        return readProjectAt(dir, location);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+        throw new Error(`the saved work of ${home} in ${dir} cannot be read (${why})`, { cause: err });
       }
     })
     .filter((p): p is LoadedProject => p !== undefined);

@@ -305,8 +305,8 @@ export class WorkspaceService implements ApiService {
   }
 
   private setHome(dir: string): void {
+    const saved = this.loadSaved(dir, true);
     this.home = dir;
-    const saved = this.loadSaved(dir);
     const location = saved?.location ?? this.saveLocation;
     this.saveLocation = location;
     this.store = new ProjectStore(projectDir(dir, location, this.options.dataDir), dir, this.modelTag());
@@ -319,7 +319,12 @@ export class WorkspaceService implements ApiService {
 
   private readonly savedByFolder = new Map<string, LoadedProject | undefined>();
 
-  private loadSaved(folder: string): LoadedProject | undefined {
+  /**
+   * The saved work of a folder. For the home folder (`home`), whose project this workspace will write,
+   * saved work that cannot be read stops the opening: nothing is opened, so nothing overwrites it.
+   * For another folder it is only a source of earlier boxes, so the problem is reported and the rest goes on.
+   */
+  private loadSaved(folder: string, home = false): LoadedProject | undefined {
     if (!this.savedByFolder.has(folder)) {
       let loaded: LoadedProject | undefined;
       try {
@@ -328,7 +333,8 @@ export class WorkspaceService implements ApiService {
           this.options.emit({ type: 'error', message: `the saved project in ${folder} was damaged (${loaded.damaged.reason}); it was kept as ${loaded.damaged.keptAs}, and the work saved since its last snapshot was restored` });
         }
       } catch (err) {
-        this.options.emit({ type: 'error', message: `the saved work in ${folder} could not be read: ${(err as Error).message}` });
+        if (home) throw new Error(`${(err as Error).message}: nothing was opened, so it is left as it is; give it back read and write permission and open the folder again`);
+        this.options.emit({ type: 'error', message: `${(err as Error).message}; its earlier boxes are not restored` });
       }
       this.savedByFolder.set(folder, loaded);
     }
