@@ -7,7 +7,7 @@ import { defaultModelId, resolveModel } from '../src-main/core/models/registry';
 import { readTrainSet, splitTrainVal } from '../src-main/core/train/dataset';
 import { im2colTransposed, conv3x3, linear } from '../src-main/core/train/ops';
 import { assignTargets, pyramidLevels } from '../src-main/core/train/targets';
-import { train, type TrainOptions } from '../src-main/core/train/train';
+import { repeatFactors, train, type TrainOptions } from '../src-main/core/train/train';
 import { drawScene, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from './helpers';
 
 process.env.FASHION_DETECT_BACKEND = 'wasm';
@@ -220,6 +220,37 @@ describe('train', () => {
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
     expect(diff).toBeLessThan(1e-4);
+  });
+
+  it('shares each batch between threads with the same result as one thread', async () => {
+    const one = path.join(dir, 'one-thread');
+    const two = path.join(dir, 'two-threads');
+    const lines: string[] = [];
+    await train({ ...base(one), threads: 1 });
+    await train({ ...base(two), threads: 2, log: (l) => lines.push(l) });
+    expect(lines.some((l) => /epochs of \d+ steps, 2 threads$/.test(l))).toBe(true);
+    const a = new Float32Array(fs.readFileSync(path.join(one, 'head.bin')).buffer.slice(0));
+    const b = new Float32Array(fs.readFileSync(path.join(two, 'head.bin')).buffer.slice(0));
+    expect(b.length).toBe(a.length);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    // Only the order of the float additions differs.
+    expect(diff).toBeLessThan(1e-4);
+  });
+
+  it('shows photos with rare categories more often (repeat-factor sampling)', () => {
+    // 10 photos: footwear on all, skirt on 1, bag on 5. Threshold 0.4: skirt sqrt(0.4 / 0.1) = 2, bag and footwear 1.
+    const photo = (id: number, classes: number[]) => ({ id, file: '', fileName: '', width: 1, height: 1, boxes: classes.map((c) => ({ bbox: [0, 0, 1, 1] as [number, number, number, number], classIndex: c, categoryId: c + 1 })) });
+    const photos = Array.from({ length: 10 }, (_, i) => photo(i + 1, [0, ...(i === 0 ? [1] : []), ...(i < 5 ? [2] : [])]));
+    const r = repeatFactors(photos, 3, 0.4);
+    expect(r.get(1)).toBeCloseTo(2, 6);
+    expect(r.get(2)).toBe(1);
+    expect(r.get(10)).toBe(1);
+    // Threshold 0.9: bag (half the photos) sqrt(0.9 / 0.5); a photo takes its rarest category's factor.
+    const r2 = repeatFactors(photos, 3, 0.9);
+    expect(r2.get(1)).toBeCloseTo(3, 6);
+    expect(r2.get(3)).toBeCloseTo(Math.sqrt(1.8), 6);
+    expect(repeatFactors(photos, 3, 0).get(1)).toBe(1);
   });
 
   it('CLI: shows progress, stops on Ctrl-C with a checkpoint (exit 130), and the same command resumes', async () => {

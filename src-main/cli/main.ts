@@ -112,6 +112,9 @@ program
   .addOption(new Option('--batch-size <n>', 'photos per step').argParser(positiveInt).default(8))
   .addOption(new Option('--learning-rate <lr>', 'peak learning rate (Adam)').argParser(numberIn(1e-6, 1, 'a number from 0.000001 to below 1')).default(0.002))
   .addOption(new Option('--width <n>', 'channels of the trained head').argParser(positiveInt).default(64))
+  .option('--no-context', 'leave out the head\'s photo-wide context (the mean of the coarsest features)')
+  .addOption(new Option('--repeat-threshold <share>', 'show photos with categories rarer than this share of photos more often; 0 turns it off').argParser(numberIn(0, 1.0001, 'a share from 0 to 1')).default(0.3))
+  .addOption(new Option('--threads <n>', 'threads that share each batch (default: one per core on the wasm backend)').argParser(positiveInt))
   .addOption(new Option('--zoom-out <share>', 'scale augmentation: also learn from each photo shrunk to this share of its size; 1 turns it off').argParser(numberIn(0.3, 1.0001, 'a share above 0.3, at most 1')).default(0.8))
   .option('--input <WxH>', 'model input size, multiples of 32 (default: shaped like the photos, e.g. 352x512 for portraits)')
   .addOption(

@@ -13,7 +13,10 @@ export interface TrainCommandOptions {
   batchSize: number;
   learningRate: number;
   width: number;
+  context: boolean;
+  repeatThreshold: number;
   zoomOut: number;
+  threads?: number;
   input?: string;
   seed: number;
   id?: string;
@@ -89,7 +92,10 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       batchSize: opts.batchSize,
       learningRate: opts.learningRate,
       width: opts.width,
+      context: opts.context,
+      repeatThreshold: opts.repeatThreshold,
       zoomOut: opts.zoomOut,
+      threads: opts.threads,
       input,
       seed: opts.seed,
       id: opts.id,

@@ -10,6 +10,10 @@ import { conv3x3, linear } from './ops.js';
  * convolutions and a 1x1 output of class logits and Generalised Focal Loss distance bins
  * (NanoDet's output layout, so the NanoDet decoder reads it). The base's features are standardised
  * per channel first, with statistics measured on the training photos.
+ *
+ * With `context`, the first convolution also gets a per-photo bias from the mean of the coarsest
+ * level: what the whole outfit looks like, which a 3x3 window on one level cannot see (a skirt and
+ * the lower half of a dress look alike up close).
  */
 export const headSpecSchema = z.object({
   kind: z.literal('fpn-head'),
@@ -18,29 +22,37 @@ export const headSpecSchema = z.object({
   width: z.number().int().positive(),
   numClasses: z.number().int().positive(),
   bins: z.number().int().min(2),
+  context: z.boolean().default(false),
   weightsFile: z.string().min(1),
   tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()) })),
 });
 export type HeadSpec = z.infer<typeof headSpecSchema>;
 
-export const HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'conv2', 'bias2', 'out', 'outBias'] as const;
-export type HeadTensorName = (typeof HEAD_TENSORS)[number];
-export type HeadParams = Record<HeadTensorName, tf.Tensor>;
+const ALL_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'conv2', 'bias2', 'out', 'outBias'] as const;
+export type HeadTensorName = (typeof ALL_HEAD_TENSORS)[number];
+export type HeadParams = Partial<Record<HeadTensorName, tf.Tensor>> & Record<Exclude<HeadTensorName, 'context'>, tf.Tensor>;
 
 export interface HeadShape {
   inChannels: number;
   width: number;
   numClasses: number;
   bins: number;
+  context: boolean;
 }
 
-export function headTensorShapes(s: HeadShape): Record<HeadTensorName, number[]> {
+/** The head's tensors, in the order they are stored. */
+export function headTensorNames(s: Pick<HeadShape, 'context'>): HeadTensorName[] {
+  return ALL_HEAD_TENSORS.filter((n) => n !== 'context' || s.context);
+}
+
+export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, number[]>> {
   const k = s.numClasses + 4 * s.bins;
   return {
     featureMean: [s.inChannels],
     featureStd: [s.inChannels],
     conv1: [3, 3, s.inChannels, s.width],
     bias1: [s.width],
+    ...(s.context ? { context: [s.inChannels, s.width] } : {}),
     conv2: [3, 3, s.width, s.width],
     bias2: [s.width],
     out: [s.width, k],
@@ -57,24 +69,37 @@ export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Fl
   return {
     featureMean: tf.tensor1d(featureMean),
     featureStd: tf.tensor1d(featureStd),
-    conv1: he(shapes.conv1, 9 * s.inChannels, 1),
-    bias1: tf.zeros(shapes.bias1),
-    conv2: he(shapes.conv2, 9 * s.width, 2),
-    bias2: tf.zeros(shapes.bias2),
-    out: tf.randomNormal(shapes.out, 0, 0.01, 'float32', seed + 3),
+    conv1: he(shapes.conv1!, 9 * s.inChannels, 1),
+    bias1: tf.zeros(shapes.bias1!),
+    // Small at first: the photo-wide bias joins in as the local features are learnt.
+    ...(s.context ? { context: tf.randomNormal(shapes.context!, 0, 0.1 * Math.sqrt(2 / s.inChannels), 'float32', seed + 4) } : {}),
+    conv2: he(shapes.conv2!, 9 * s.width, 2),
+    bias2: tf.zeros(shapes.bias2!),
+    out: tf.randomNormal(shapes.out!, 0, 0.01, 'float32', seed + 3),
     outBias: tf.tensor1d(outBias),
   };
+}
+
+/**
+ * The per-photo bias of the first convolution, [B, width]: the coarsest level's standardised
+ * features averaged over the photo, through `context`. Undefined for a head without context.
+ */
+export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, trainable: boolean): tf.Tensor2D | undefined {
+  if (!p.context) return undefined;
+  const pooled = tf.mean(coarsest, [1, 2]) as tf.Tensor2D;
+  return trainable ? linear(pooled, p.context as tf.Tensor2D, false) : tf.matMul(pooled, p.context as tf.Tensor2D);
 }
 
 /**
  * One pyramid level, NHWC features already standardised, to [B, H * W, numClasses + 4 * bins] raw
  * outputs. `trainable` uses the convolutions with hand-written gradients; otherwise plain tf.conv2d.
  */
-export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean): tf.Tensor3D {
+export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, context?: tf.Tensor2D): tf.Tensor3D {
   const [b, h, w] = x.shape;
   const conv = (input: tf.Tensor4D, kernel: tf.Tensor, inputGrad: boolean) =>
     trainable ? conv3x3(input, kernel as tf.Tensor4D, inputGrad) : tf.conv2d(input, kernel as tf.Tensor4D, 1, 'same');
-  const h1 = tf.relu(tf.add(conv(x, p.conv1, false), p.bias1)) as tf.Tensor4D;
+  const bias1 = context ? tf.add(context.reshape([b, 1, 1, -1]), p.bias1) : p.bias1;
+  const h1 = tf.relu(tf.add(conv(x, p.conv1, false), bias1)) as tf.Tensor4D;
   const h2 = tf.relu(tf.add(conv(h1, p.conv2, true), p.bias2)) as tf.Tensor4D;
   const width = h2.shape[3];
   const flat = h2.reshape([b * h * w, width]) as tf.Tensor2D;
@@ -87,30 +112,31 @@ export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean): tf
  * [1, cells, numClasses] and distance logits [1, cells, 4 * bins], in level order.
  */
 export function headInference(levels: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
-  return tf.tidy(() =>
-    levels.flatMap((nchw) => {
-      const nhwc = tf.transpose(nchw, [0, 2, 3, 1]);
-      const x = tf.div(tf.sub(nhwc, p.featureMean), p.featureStd) as tf.Tensor4D;
-      const raw = headLevel(x, p, false);
+  return tf.tidy(() => {
+    const standardised = levels.map((nchw) => tf.div(tf.sub(tf.transpose(nchw, [0, 2, 3, 1]), p.featureMean), p.featureStd) as tf.Tensor4D);
+    const context = contextBias(standardised[standardised.length - 1], p, false);
+    return standardised.flatMap((x) => {
+      const raw = headLevel(x, p, false, context);
       const k = raw.shape[2];
       const scores = tf.sigmoid(tf.slice(raw, [0, 0, 0], [-1, -1, numClasses]));
       const distances = tf.slice(raw, [0, 0, numClasses], [-1, -1, k - numClasses]);
       return [scores, distances];
-    }),
-  );
+    });
+  });
 }
 
 /** Writes the head as `<name>.json` (spec) and `<name>.bin` (float32, tensors in spec order); returns their sha256. */
 export function saveHead(dir: string, name: string, s: HeadShape, p: HeadParams): { file: string; sha256: string }[] {
   const shapes = headTensorShapes(s);
+  const names = headTensorNames(s);
   const spec: HeadSpec = {
     kind: 'fpn-head',
     version: 1,
     ...s,
     weightsFile: `${name}.bin`,
-    tensors: HEAD_TENSORS.map((n) => ({ name: n, shape: shapes[n] })),
+    tensors: names.map((n) => ({ name: n, shape: shapes[n]! })),
   };
-  const parts = HEAD_TENSORS.map((n) => Buffer.from((p[n].dataSync() as Float32Array).slice().buffer));
+  const parts = names.map((n) => Buffer.from((p[n]!.dataSync() as Float32Array).slice().buffer));
   const bin = Buffer.concat(parts);
   const json = Buffer.from(JSON.stringify(spec, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, spec.weightsFile), bin);
@@ -128,9 +154,9 @@ export function loadHead(dir: string, specFile: string): { spec: HeadSpec; param
   const expected = headTensorShapes(spec);
   let offset = 0;
   const params = {} as HeadParams;
-  for (const name of HEAD_TENSORS) {
+  for (const name of headTensorNames(spec)) {
     const t = spec.tensors.find((e) => e.name === name);
-    if (!t || t.shape.join() !== expected[name].join()) throw new Error(`${specFile}: tensor ${name} missing or of the wrong shape`);
+    if (!t || t.shape.join() !== expected[name]!.join()) throw new Error(`${specFile}: tensor ${name} missing or of the wrong shape`);
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (offset + size * 4 > bin.length) throw new Error(`${spec.weightsFile}: too short for the tensors in ${specFile}`);
     const data = new Float32Array(size);

@@ -84,12 +84,15 @@ export interface LossParts {
   distribution: tf.Scalar;
 }
 
-/** raw: [B, P, numClasses + 4 * bins] head outputs (class logits, then distance bins). */
-export function gflLoss(raw: tf.Tensor3D, t: BatchTargets, numClasses: number, bins: number): LossParts {
+/**
+ * raw: [B, P, numClasses + 4 * bins] head outputs (class logits, then distance bins). `norm` is the
+ * number of positive cells the loss is averaged over: by default this batch's; a part of a batch
+ * split over threads passes the whole batch's, so the parts' losses and gradients add up exactly.
+ */
+export function gflLoss(raw: tf.Tensor3D, t: BatchTargets, numClasses: number, bins: number, norm = Math.max(1, t.positives)): LossParts {
   const [b, p] = raw.shape;
   const logits = tf.slice(raw, [0, 0, 0], [b, p, numClasses]);
   const binLogits = tf.reshape(tf.slice(raw, [0, 0, numClasses], [b, p, 4 * bins]), [b, p, 4, bins]);
-  const norm = Math.max(1, t.positives);
 
   const predicted = expectedDistance(binLogits, bins);
   const boxes = giou(predicted, t.distances);

@@ -9,6 +9,8 @@ export interface CardInput {
     settings: Record<string, unknown> & { input: { width: number; height: number }; epochs: number };
     trainSeconds: number;
     backend: string;
+    /** Threads that shared each batch. */
+    threads?: number;
     history: EpochRecord[];
     validation?: ValidationResult;
   };
@@ -33,7 +35,8 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '',
     `- Base: the feature pyramid (strides ${(manifest.output as { strides: number[] }).strides.join(', ')}) of \`${manifest.base?.model}\` ` +
       `(${baseDescription}), frozen, run at ${s.input.width}x${s.input.height} (width x height).`,
-    `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side).`,
+    `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side)` +
+      (s.context ? '; the first convolution also gets a per-photo bias from the mean of the coarsest level (photo-wide context).' : '.'),
     '- Loss: quality focal loss, GIoU and distribution focal loss; FCOS-style assignment with centre sampling.',
     `- Weights: ${manifest.weights.map((w) => `\`${w.file}\``).join(', ')} (sha256 in manifest.json).`,
     `- Licence: ${manifest.license}`,
@@ -51,8 +54,11 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '## Training',
     '',
     `- ${s.epochs} epochs, batch ${String(s.batchSize)}, Adam, peak learning rate ${String(s.learningRate)} with warm-up and cosine decay.`,
-    '- Augmentation: horizontal mirroring (the pyramid of each photo and of its mirror image is computed once and reused).',
-    `- Training time: ${minutes} minutes on the tfjs ${metrics.backend} backend (CPU), not counting the one-off feature extraction.`,
+    '- Augmentation: horizontal mirroring' +
+      (Number(s.zoomOut) < 1 ? ` and scale (a copy shrunk to ${String(s.zoomOut)} of its size, shown a quarter of the time)` : '') +
+      '; the pyramid of each variant of a photo is computed once and reused.',
+    ...(Number(s.repeatThreshold) > 0 ? [`- Repeat-factor sampling: photos with a category on fewer than ${Math.round(Number(s.repeatThreshold) * 100)}% of the photos are shown more often.`] : []),
+    `- Training time: ${minutes} minutes on the tfjs ${metrics.backend} backend (CPU${metrics.threads && metrics.threads > 1 ? `, ${metrics.threads} threads` : ''}), not counting the one-off feature extraction.`,
     '',
     '## Validation (held-out split of the training file, never trained on)',
     '',

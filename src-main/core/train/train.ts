@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, tf } from '../backend.js';
 import { UsageError } from '../errors.js';
@@ -14,10 +15,11 @@ import { classwiseNms } from '../nms.js';
 import { inputSizeFor, readTrainSet, seededRandom, shuffled, splitTrainVal, type TrainImage } from './dataset.js';
 import { featureStatistics, photoFeatures, type FeatureExtractor, type FeatureSample } from './features.js';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
-import { HEAD_TENSORS, headLevel, headTensorShapes, initHead, saveHead, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
-import { batchTargets, disposeTargets, gflLoss } from './loss.js';
+import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
 import { writeModelCard } from './model-card.js';
+import { partGradients, standardisedLevels, type StepGeometry, type StepPart } from './step.js';
 import { assignTargets, cellCount, pyramidLevels, type Level, type Targets } from './targets.js';
+import type { TrainWorkerReply, TrainWorkerRequest, TrainWorkerSetup } from './train-worker.js';
 
 export interface TrainOptions {
   annotations: string;
@@ -30,6 +32,16 @@ export interface TrainOptions {
   learningRate?: number;
   /** Channels of the head's two 3x3 convolutions. */
   width?: number;
+  /** Give the head a per-photo context bias (see head.ts); on by default. */
+  context?: boolean;
+  /**
+   * Repeat-factor sampling (as LVIS training does): a photo with a category found on fewer than this
+   * share of the training photos is shown more often, up to sqrt(share / frequency) times an epoch.
+   * 0 turns it off.
+   */
+  repeatThreshold?: number;
+  /** Threads that share each batch; by default one per core on the wasm backend, 1 on tfjs-node (already multi-threaded). */
+  threads?: number;
   /**
    * Scale augmentation: each training photo is also read at this share of its size (mirrored for every
    * other photo), and shown so a quarter of the time. 1 turns it off.
@@ -100,6 +112,8 @@ interface Settings {
   base: string;
   input: { width: number; height: number };
   width: number;
+  context: boolean;
+  repeatThreshold: number;
   bins: number;
   batchSize: number;
   learningRate: number;
@@ -161,21 +175,61 @@ function targetsFor(image: TrainImage, sample: FeatureSample, levels: Level[]): 
 
 /** Standardised NHWC level tensors for a batch of samples. */
 function batchFeatures(samples: readonly FeatureSample[], levels: Level[], channels: number, mean: Float32Array, std: Float32Array): tf.Tensor4D[] {
-  const inv = std.map((s) => 1 / s);
-  let offset = 0;
-  return levels.map((l) => {
-    const size = l.rows * l.cols * channels;
-    const data = new Float32Array(samples.length * size);
-    samples.forEach((s, bi) => {
-      const src = s.features;
-      const dst = bi * size;
-      for (let i = 0; i < size; i += channels) {
-        for (let c = 0; c < channels; c++) data[dst + i + c] = (src[offset + i + c] - mean[c]) * inv[c];
-      }
+  return standardisedLevels(samples, levels, channels, mean, std).map((data, i) => tf.tensor4d(data, [samples.length, levels[i].rows, levels[i].cols, channels]));
+}
+
+/**
+ * How many times each photo is shown an epoch (repeat-factor sampling): the largest
+ * sqrt(threshold / f) over its categories, f the share of photos with that category, at least 1.
+ */
+export function repeatFactors(photos: readonly TrainImage[], numClasses: number, threshold: number): Map<number, number> {
+  const withClass = new Array<number>(numClasses).fill(0);
+  for (const p of photos) for (const c of new Set(p.boxes.map((b) => b.classIndex))) withClass[c]++;
+  const factor = withClass.map((n) => (n === 0 || threshold <= 0 ? 1 : Math.max(1, Math.sqrt(threshold / (n / photos.length)))));
+  return new Map(photos.map((p) => [p.id, Math.max(1, ...p.boxes.map((b) => factor[b.classIndex]))]));
+}
+
+/** Helper threads for the training steps; each computes the gradient of its part of a batch. */
+class StepThreads {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async start(count: number, setup: TrainWorkerSetup): Promise<StepThreads> {
+    const script = __filename.endsWith('.ts') ? path.resolve(__dirname, '../../../dist/main/core/train/train-worker.js') : path.join(__dirname, 'train-worker.js');
+    const workers = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const worker = new Worker(script, { workerData: setup });
+        await new Promise<void>((resolve, reject) => {
+          worker.once('message', (reply: TrainWorkerReply) => (reply.type === 'ready' ? resolve() : reject(new Error(reply.type === 'failed' ? reply.message : 'unexpected reply'))));
+          worker.once('error', reject);
+        });
+        return worker;
+      }),
+    );
+    return new StepThreads(workers);
+  }
+
+  get count(): number {
+    return this.workers.length;
+  }
+
+  step(index: number, request: TrainWorkerRequest): Promise<{ loss: number; grads: Map<HeadTensorName, Float32Array> }> {
+    const worker = this.workers[index];
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`a training thread failed: ${err.message}`));
+      worker.once('error', onError);
+      worker.once('message', (reply: TrainWorkerReply) => {
+        worker.off('error', onError);
+        if (reply.type === 'grads') resolve({ loss: reply.loss, grads: new Map(reply.grads) });
+        else reject(new Error(`a training thread failed: ${reply.type === 'failed' ? reply.message : 'unexpected reply'}`));
+      });
+      const transfer = request.part.levels.map((l) => l.buffer as ArrayBuffer);
+      worker.postMessage(request, transfer);
     });
-    offset += size;
-    return tf.tensor4d(data, [samples.length, l.rows, l.cols, channels]);
-  });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
 }
 
 /** COCO AP of the head on held-out photos, boxes mapped back to source pixels as the Detector does. */
@@ -197,14 +251,15 @@ function validate(
   for (let i = 0; i < val.length; i += batch) {
     const chunk = val.slice(i, i + batch);
     const feats = batchFeatures(chunk.map((v) => v.sample), levels, channels, mean, std);
+    const context = tf.tidy(() => contextBias(feats[feats.length - 1], params, false));
     const raws = feats.map((f) => {
-      const r = tf.tidy(() => headLevel(f, params, false));
+      const r = tf.tidy(() => headLevel(f, params, false, context));
       const data = r.dataSync() as Float32Array;
       const k = r.shape[2];
       r.dispose();
       return { data, k };
     });
-    tf.dispose(feats);
+    tf.dispose([...feats, ...(context ? [context] : [])]);
     chunk.forEach((v, bi) => {
       const lv: NanodetLevel[] = levels.map((l, li) => {
         const cells = l.rows * l.cols;
@@ -239,7 +294,7 @@ function validate(
 
 async function saveCheckpoint(out: string, state: CheckpointState, params: HeadParams, optimizer: tf.AdamOptimizer): Promise<void> {
   const named: { name: string; tensor: tf.Tensor }[] = [
-    ...HEAD_TENSORS.map((n) => ({ name: `head/${n}`, tensor: params[n] })),
+    ...headTensorNames(state.settings).map((n) => ({ name: `head/${n}`, tensor: params[n]! })),
     ...(await optimizer.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
   ];
   // Everything is stored as float32, Adam's int32 iteration count included (exact up to 2^24 steps).
@@ -268,7 +323,8 @@ function readCheckpoint(out: string): { state: CheckpointState; tensors: Map<str
 }
 
 function sameSettings(a: Settings, b: Settings): string[] {
-  return (Object.keys(a) as (keyof Settings)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof Settings)[];
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
 /**
@@ -304,6 +360,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     base: baseModel.manifest.id,
     input: opts.input ?? inputSizeFor(set.images),
     width: opts.width ?? 64,
+    context: opts.context ?? true,
+    repeatThreshold: opts.repeatThreshold ?? 0.3,
     bins: BINS,
     batchSize: opts.batchSize ?? 8,
     learningRate: opts.learningRate ?? 2e-3,
@@ -384,19 +442,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const variants = new Map<number, number[]>();
   trainSamples.forEach((s, i) => variants.set(s.image.id, [...(variants.get(s.image.id) ?? []), i]));
 
-  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS };
+  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context };
   let params: HeadParams;
   if (resumed) {
-    params = Object.fromEntries(HEAD_TENSORS.map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
+    params = Object.fromEntries(headTensorNames(shape).map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
   } else {
     const stats = featureStatistics(trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample), channels);
     params = initHead(shape, stats.mean, stats.std, settings.seed);
   }
-  const trainable: HeadTensorName[] = ['conv1', 'bias1', 'conv2', 'bias2', 'out', 'outBias'];
+  const trainable = headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
   const variables = new Map<HeadTensorName, tf.Variable>();
   for (const n of trainable) {
-    const v = tf.variable(params[n], true, `head-${n}-${Date.now()}`);
-    params[n].dispose();
+    const v = tf.variable(params[n]!, true, `head-${n}-${Date.now()}`);
+    params[n]!.dispose();
     params[n] = v;
     variables.set(n, v);
   }
@@ -407,7 +465,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (adam.length > 1) await optimizer.setWeights(adam);
   }
 
-  const steps = Math.ceil(photoIds.length / settings.batchSize);
+  const repeats = repeatFactors(trainImages, numClasses, settings.repeatThreshold);
+  // Photos an epoch, with repeats: fixed, so steps and ETA are known ahead (the rounding is random).
+  const perEpoch = Math.round(photoIds.reduce((n, id) => n + repeats.get(id)!, 0));
+  const steps = Math.ceil(perEpoch / settings.batchSize);
   const totalSteps = steps * epochs;
   const state: CheckpointState = resumed?.state ?? {
     version: 1,
@@ -421,86 +482,113 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     tensors: [],
   };
   state.epochs = epochs;
+  const geometry: StepGeometry = { levels, cells, channels, numClasses, bins: BINS };
+  const threadCount = Math.max(1, Math.min(settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
+  const helpers = threadCount > 1 ? await StepThreads.start(threadCount - 1, { geometry, shapes: trainable.map((n) => [n, variables.get(n)!.shape]) }) : undefined;
   log(
     `training ${numClasses} categories on ${photoIds.length} photos (${valSamples.length} held out for validation), ` +
-      `input ${inW}x${inH}, ${epochs} epochs of ${steps} steps`,
+      `input ${inW}x${inH}, ${epochs} epochs of ${steps} steps, ${threadCount} thread${threadCount > 1 ? 's' : ''}`,
   );
+
+  const featureMean = params.featureMean.dataSync() as Float32Array;
+  const featureStd = params.featureStd.dataSync() as Float32Array;
+  /** One optimiser step on the photos `picks`, the batch shared among the threads; returns the loss. */
+  const trainStep = async (picks: number[]): Promise<number> => {
+    const norm = Math.max(1, picks.reduce((n, i) => n + trainTargets[i].cells.length, 0));
+    const threads = Math.min(threadCount, picks.length);
+    const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
+      const mine = picks.filter((_, k) => k % threads === t);
+      return { levels: standardisedLevels(mine.map((i) => trainSamples[i].sample), levels, channels, featureMean, featureStd), targets: mine.map((i) => trainTargets[i]), norm };
+    });
+    const weights = parts.length > 1 ? trainable.map((n) => [n, variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
+    const others = parts.slice(1).map((part, t) => helpers!.step(t, { type: 'step', weights: weights.map(([n, w]) => [n, w.slice()]), part }));
+    const results = [partGradients(variables, parts[0], geometry), ...(await Promise.all(others))];
+    const grads: { name: string; tensor: tf.Tensor }[] = [];
+    for (const n of trainable) {
+      const sum = results[0].grads.get(n)!;
+      for (const r of results.slice(1)) {
+        const g = r.grads.get(n)!;
+        for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      }
+      grads.push({ name: variables.get(n)!.name, tensor: tf.tensor(sum, variables.get(n)!.shape) });
+    }
+    optimizer.applyGradients(grads);
+    tf.dispose(grads.map((g) => g.tensor));
+    return results.reduce((n, r) => n + r.loss, 0);
+  };
 
   let sessionSteps = 0;
   let sessionSeconds = 0;
   let stopped = false;
   const lastVal = () => state.history.at(-1)?.valAp50 ?? null;
-  while (state.epoch < epochs && !stopped) {
-    const random = seededRandom(settings.seed * 7919 + state.epoch + 1);
-    const order = shuffled(photoIds, random).map((id) => {
-      const v = variants.get(id)!;
-      const zoomed = v.filter((i) => trainSamples[i].zoomed);
-      const full = v.filter((i) => !trainSamples[i].zoomed);
-      const pool = zoomed.length > 0 && random() < 0.25 ? zoomed : full;
-      return pool[Math.floor(random() * pool.length)];
-    });
-    const epochStart = performance.now();
-    for (; state.step < steps; state.step++) {
-      // The steps are synchronous: yield once a step so that Ctrl-C (a signal event) is seen.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (opts.signal?.aborted) {
-        stopped = true;
-        break;
-      }
-      const t0 = performance.now();
-      const picks = order.slice(state.step * settings.batchSize, (state.step + 1) * settings.batchSize);
-      const globalStep = state.epoch * steps + state.step;
-      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(globalStep, totalSteps, settings.learningRate);
-      const feats = batchFeatures(picks.map((i) => trainSamples[i].sample), levels, channels, params.featureMean.dataSync() as Float32Array, params.featureStd.dataSync() as Float32Array);
-      const targets = batchTargets(picks.map((i) => trainTargets[i]), cells, numClasses, BINS);
-      const cost = optimizer.minimize(
-        () => {
-          const raw = tf.concat(feats.map((f) => headLevel(f, params, true)), 1) as tf.Tensor3D;
-          return gflLoss(raw, targets, numClasses, BINS).total;
-        },
-        true,
-        [...variables.values()],
-      )!;
-      const loss = cost.dataSync()[0];
-      cost.dispose();
-      tf.dispose(feats);
-      disposeTargets(targets);
-      if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${state.epoch + 1}, step ${state.step + 1}: try a lower --learning-rate`);
-      state.stepLossSum += loss;
-      const seconds = (performance.now() - t0) / 1000;
-      sessionSteps++;
-      sessionSeconds += seconds;
-      state.trainSeconds += seconds;
-      const perStep = sessionSeconds / sessionSteps;
-      opts.onProgress?.({
-        phase: 'train',
-        epoch: state.epoch + 1,
-        epochs,
-        step: state.step + 1,
-        steps,
-        loss: state.stepLossSum / (state.step + 1),
-        valAp50: lastVal(),
-        etaSeconds: perStep * (totalSteps - globalStep - 1) + (epochs - state.epoch) * 2,
+  try {
+    while (state.epoch < epochs && !stopped) {
+      const random = seededRandom(settings.seed * 7919 + state.epoch + 1);
+      const shown = photoIds.flatMap((id) => {
+        const r = repeats.get(id)!;
+        return Array<number>(Math.floor(r) + (random() < r - Math.floor(r) ? 1 : 0)).fill(id);
       });
+      // Rounding may give a few photos more or fewer than the fixed count: cut, or top up at random.
+    while (shown.length < perEpoch) shown.push(photoIds[Math.floor(random() * photoIds.length)]);
+    const order = shuffled(shown, random).slice(0, perEpoch).map((id) => {
+        const v = variants.get(id)!;
+        const zoomed = v.filter((i) => trainSamples[i].zoomed);
+        const full = v.filter((i) => !trainSamples[i].zoomed);
+        const pool = zoomed.length > 0 && random() < 0.25 ? zoomed : full;
+        return pool[Math.floor(random() * pool.length)];
+      });
+      const epochStart = performance.now();
+      for (; state.step < steps; state.step++) {
+        // The steps are synchronous: yield once a step so that Ctrl-C (a signal event) is seen.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (opts.signal?.aborted) {
+          stopped = true;
+          break;
+        }
+        const t0 = performance.now();
+        const picks = order.slice(state.step * settings.batchSize, (state.step + 1) * settings.batchSize);
+        const globalStep = state.epoch * steps + state.step;
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(globalStep, totalSteps, settings.learningRate);
+        const loss = await trainStep(picks);
+        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${state.epoch + 1}, step ${state.step + 1}: try a lower --learning-rate`);
+        state.stepLossSum += loss;
+        const seconds = (performance.now() - t0) / 1000;
+        sessionSteps++;
+        sessionSeconds += seconds;
+        state.trainSeconds += seconds;
+        const perStep = sessionSeconds / sessionSteps;
+        opts.onProgress?.({
+          phase: 'train',
+          epoch: state.epoch + 1,
+          epochs,
+          step: state.step + 1,
+          steps,
+          loss: state.stepLossSum / (state.step + 1),
+          valAp50: lastVal(),
+          etaSeconds: perStep * (totalSteps - globalStep - 1) + (epochs - state.epoch) * 2,
+        });
+      }
+      if (stopped) break;
+      const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+      state.history.push({
+        epoch: state.epoch + 1,
+        loss: state.stepLossSum / steps,
+        valAp50: val?.ap50 ?? null,
+        valAp: val?.ap ?? null,
+        seconds: (performance.now() - epochStart) / 1000,
+      });
+      log(
+        `epoch ${state.epoch + 1}/${epochs}: loss ${(state.stepLossSum / steps).toFixed(4)}` +
+          (val ? `, validation AP50 ${fmt(val.ap50)}, AP ${fmt(val.ap)}` : '') +
+          `, ${formatDuration(state.trainSeconds)} so far`,
+      );
+      state.epoch++;
+      state.step = 0;
+      state.stepLossSum = 0;
+      await saveCheckpoint(out, state, params, optimizer);
     }
-    if (stopped) break;
-    const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
-    state.history.push({
-      epoch: state.epoch + 1,
-      loss: state.stepLossSum / steps,
-      valAp50: val?.ap50 ?? null,
-      valAp: val?.ap ?? null,
-      seconds: (performance.now() - epochStart) / 1000,
-    });
-    log(
-      `epoch ${state.epoch + 1}/${epochs}: loss ${(state.stepLossSum / steps).toFixed(4)}` +
-        (val ? `, validation AP50 ${fmt(val.ap50)}, AP ${fmt(val.ap)}` : '') +
-        `, ${formatDuration(state.trainSeconds)} so far`,
-    );
-    state.epoch++;
-    state.step = 0;
-    state.stepLossSum = 0;
-    await saveCheckpoint(out, state, params, optimizer);
+  } finally {
+    await helpers?.close();
   }
 
   if (stopped) {
@@ -542,6 +630,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     settings: { ...settings, annotations: path.basename(settings.annotations), images: path.basename(settings.images), epochs },
     trainSeconds: Math.round(state.trainSeconds),
     backend: tf.getBackend(),
+    threads: threadCount,
     history: state.history,
     validation,
   };
