@@ -256,6 +256,18 @@ describe('workspace service', () => {
     await h.service.setSaveLocation({ location: 'beside-images' });
     expect(fs.existsSync(beside)).toBe(true);
   });
+
+  it('Label all leaves a failed photo alone until its file changes, then labels it', async () => {
+    expect((await h.service.labelAll()).queued).toBe(0);
+    const fixed = path.join(folder.dir, 'bad', 'truncated.jpg');
+    await (await drawScene(240, 360, 9)).jpeg().toFile(fixed);
+    expect((await h.service.labelAll()).queued).toBe(1);
+    await h.waitFor((e) => e.type === 'progress' && !e.batch.running && e.batch.total === 1, 'the end of the second batch');
+    const img = (await h.service.getWorkspace()).images.find((i) => i.name === 'bad/truncated.jpg')!;
+    expect(img.state).toBe('done');
+    expect(img.reason).toBeUndefined();
+    expect((await h.service.labelAll()).queued).toBe(0);
+  });
 });
 
 describe('the contract at the boundary', () => {

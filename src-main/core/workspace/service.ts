@@ -74,6 +74,18 @@ interface ImageRecord {
   revision: number;
   size?: number;
   mtimeMs?: number;
+  /** For a failed image: its file as it was when it failed (see fileSignature), so Label all retries it once it changes. */
+  failedAs?: string;
+}
+
+/** Size and times of a file (ctime catches a change of permissions), or why it cannot be looked at. */
+function fileSignature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch (err) {
+    return `unreadable:${(err as NodeJS.ErrnoException).code ?? ''}`;
+  }
 }
 
 const DEFAULT_DETECT_MIN_SCORE = 0.15;
@@ -219,6 +231,7 @@ export class WorkspaceService implements ApiService {
         if (img.state === 'pending') {
           img.state = 'failed';
           img.reason = err instanceof FileProblem ? err.reason : (err as Error).message;
+          img.failedAs = fileSignature(img.file);
           img.revision++;
           this.markDirty(img);
           this.emitImage(img);
@@ -486,8 +499,10 @@ export class WorkspaceService implements ApiService {
     return { queued: this.enqueue(input.ids, true) };
   }
 
+  /** Labels every pending image, and every failed one whose file changed since it failed (or since the project was reopened). */
   async labelAll(): Promise<{ queued: number }> {
-    const pending = [...this.images.values()].filter((img) => img.state === 'pending' && !this.queued.has(img.id)).map((img) => img.id);
+    const retry = (img: ImageRecord) => img.state === 'failed' && fileSignature(img.file) !== img.failedAs;
+    const pending = [...this.images.values()].filter((img) => (img.state === 'pending' || retry(img)) && !this.queued.has(img.id)).map((img) => img.id);
     if (this.modelProblem) throw new ApiError(`cannot label: ${this.modelProblem}`);
     return { queued: this.enqueue(pending, false) };
   }
@@ -609,6 +624,7 @@ export class WorkspaceService implements ApiService {
     } else {
       img.state = 'failed';
       img.reason = reason ?? 'could not be labelled';
+      img.failedAs = fileSignature(img.file);
       this.batch.failed++;
     }
     img.revision++;
