@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleApiCall, type ApiEvent, type DialogHost } from '../../src-main/contract/api';
-import { MAX_IMPORT_BYTES } from '../../src-main/core/workspace/export';
+import { MAX_IMPORT_BYTES } from '../../src-main/contract/import-limit';
 import { WorkspaceService } from '../../src-main/core/workspace/service';
 import { drawScene, tempDir } from '../helpers';
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_IMPORT_BYTES } from '../../src-main/contract/import-limit';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
 import { hasShared, repoRoot, sharedDataset, tempDir, drawScene } from '../helpers';
 
@@ -388,6 +389,20 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     const restored = await api(server!, 'getImage', { id: (await api(server!, 'getWorkspace')).images.find((i: { name: string }) => i.name === first.file_name).id });
     expect(restored.boxes.filter((b: { categoryId: number; verified: boolean }) => b.categoryId === 7 && b.verified)).toHaveLength(1);
     expect(restored.boxes.some((b: { categoryId: number }) => b.categoryId === 8)).toBe(false);
+
+    // A file over the import limit is refused by the window itself: not read, not sent.
+    const huge = path.join(tempDir('fd-huge-import-'), 'huge.json');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, MAX_IMPORT_BYTES + 1);
+    const sent: string[] = [];
+    const watch = (request: { url(): string }) => {
+      if (request.url().includes('/api/importCoco')) sent.push(request.url());
+    };
+    page.on('request', watch);
+    await page.getByTestId('import-coco-input').setInputFiles(huge);
+    await page.getByRole('status').getByText(/could not import huge\.json: the file is too large to import \(100 MB; at most 100 MB\)/).waitFor();
+    page.off('request', watch);
+    expect(sent).toEqual([]);
   });
 
   it('finds the work restored after a reload, and after the server is killed', async () => {

@@ -1,6 +1,7 @@
 // Exports of a workspace (COCO JSON, YOLO txt, Pascal VOC XML) and the import of a COCO file.
 import path from 'node:path';
 import type { Box, ExportFilter } from '../../contract/api.js';
+import { importTooLarge } from '../../contract/import-limit.js';
 import type { Category } from '../categories.js';
 import { clipBox, cocoDocumentSchema, compareNames, type CocoDocument } from '../coco.js';
 
@@ -142,17 +143,6 @@ export interface CocoImport {
   annotations: number;
   /** What was repaired or left out, for the person to read. */
   problems: string[];
-}
-
-/**
- * COCO files larger than this are refused before they are read: parsing one takes several times its
- * size in memory. 100 MB holds about half a million boxes; bigger sets can be split and imported in parts.
- */
-export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
-
-export function importTooLarge(bytes: number): string | undefined {
-  if (bytes <= MAX_IMPORT_BYTES) return undefined;
-  return `the file is too large to import (${(bytes / 2 ** 20).toFixed(0)} MB; at most ${MAX_IMPORT_BYTES / 2 ** 20} MB): split it into smaller COCO files and import them one after another`;
 }
 
 /** "images[3] (a.jpg): width is missing": where a schema problem is, in the file's own terms. */

@@ -33,7 +33,8 @@ import { isImagePath, readImageInfo } from '../images.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
-import { buildCocoExport, buildVocExport, buildYoloExport, importCocoText, importTooLarge, type ExportImage } from './export.js';
+import { importTooLarge } from '../../contract/import-limit.js';
+import { buildCocoExport, buildVocExport, buildYoloExport, importCocoText, type ExportImage } from './export.js';
 import { MediaCache } from './media.js';
 import { loadProject, projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
 

@@ -19,6 +19,7 @@ import {
   type Statistics,
   type Workspace,
 } from '../api';
+import { importTooLarge } from '../../../src-main/contract/import-limit';
 import { collectDroppedFiles, isImageName, type UploadItem } from './drop';
 
 export interface Message {
@@ -468,6 +469,12 @@ export class AppState {
   }
 
   async importCoco(file?: File): Promise<void> {
+    // Refused here, before a huge file is read and sent, with the service's own words.
+    const tooLarge = file ? importTooLarge(file.size) : undefined;
+    if (tooLarge) {
+      this.notify('error', `could not import ${file!.name}: ${tooLarge}`);
+      return;
+    }
     try {
       const text = file ? await file.text() : undefined;
       const result = await call('importCoco', text === undefined ? {} : { text, fileName: file?.name });
