@@ -104,6 +104,8 @@ export const openResultSchema = z.object({
   alreadyOpen: z.number().int().nonnegative(),
   /** Work restored from a saved project (images with boxes or state). */
   restored: z.number().int().nonnegative(),
+  /** Images of the workspace still to label and not queued (a big set waits for Label all, also after a crash). */
+  waiting: z.number().int().nonnegative(),
   problems: z.array(problemSchema),
   /** True when the person closed the dialog without choosing. */
   cancelled: z.boolean(),

@@ -96,7 +96,8 @@ describe('SIGKILL in the middle of a batch', () => {
 
     const second = await runChild(['label', '--dir', dir, '--data-dir', dataDir]);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.lines.find((l) => l.event === 'opened')).toMatchObject({ added: names.length, restored: persisted.size });
+    // What the window tells the person: what is still to label, for Label all to go on with.
+    expect(second.lines.find((l) => l.event === 'opened')).toMatchObject({ added: names.length, restored: persisted.size, waiting: names.length - persisted.size });
     const labelledSecond = second.lines.filter((l) => l.event === 'labelled').map((l) => l.name!);
     // Nothing labelled twice: not an image that was saved before the kill, and each image once.
     expect(labelledSecond.filter((n) => persisted.has(n))).toEqual([]);

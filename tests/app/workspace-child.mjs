@@ -1,6 +1,6 @@
 // A real process running the workspace service (from dist/), for the tests that must kill it or run it
 // as another user. It prints one JSON object per line on stdout:
-//   {"event":"opened", added, restored, problems}
+//   {"event":"opened", added, restored, waiting, problems}
 //   {"event":"open-failed", message}                    the folder could not be opened
 //   {"event":"labelled", name, state, reason, count}   each image the detector finished (done or failed)
 //   {"event":"saved", name, state, boxes}              each image once the service said it is on disk
@@ -97,7 +97,7 @@ try {
   await service.close();
   process.exit(0);
 }
-print({ event: 'opened', added: opened.added, restored: opened.restored, problems: opened.problems });
+print({ event: 'opened', added: opened.added, restored: opened.restored, waiting: opened.waiting, problems: opened.problems });
 
 if (mode === 'label') {
   const { queued } = await service.labelAll();

@@ -270,14 +270,14 @@ export class WorkspaceService implements ApiService {
   async openImagesDialog(): Promise<OpenResult> {
     const dialogs = this.requireDialogs();
     const files = await dialogs.chooseImages();
-    if (files.length === 0) return { added: 0, alreadyOpen: 0, restored: 0, problems: [], cancelled: true };
+    if (files.length === 0) return { added: 0, alreadyOpen: 0, restored: 0, waiting: this.waitingCount(), problems: [], cancelled: true };
     return this.open(files);
   }
 
   async openFolderDialog(): Promise<OpenResult> {
     const dialogs = this.requireDialogs();
     const folder = await dialogs.chooseFolder();
-    if (!folder) return { added: 0, alreadyOpen: 0, restored: 0, problems: [], cancelled: true };
+    if (!folder) return { added: 0, alreadyOpen: 0, restored: 0, waiting: this.waitingCount(), problems: [], cancelled: true };
     return this.open([folder]);
   }
 
@@ -474,7 +474,13 @@ export class WorkspaceService implements ApiService {
     if (added > 0 || fresh.length > 0) this.options.emit({ type: 'workspace' });
     // A few dropped photos are labelled at once; a big folder waits for "Label all".
     if (fresh.length > 0 && fresh.length <= (this.options.autoLabelLimit ?? 24)) this.enqueue(fresh, true);
-    return { added, alreadyOpen, restored, problems: problems.map((p) => ({ file: this.home ? this.nameFor(p.file) : p.file, reason: p.reason })), cancelled: false };
+    return { added, alreadyOpen, restored, waiting: this.waitingCount(), problems: problems.map((p) => ({ file: this.home ? this.nameFor(p.file) : p.file, reason: p.reason })), cancelled: false };
+  }
+
+  private waitingCount(): number {
+    let n = 0;
+    for (const img of this.images.values()) if (img.state === 'pending' && !this.queued.has(img.id)) n++;
+    return n;
   }
 
   async closeWorkspace(): Promise<{ closed: boolean }> {

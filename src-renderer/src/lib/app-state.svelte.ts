@@ -342,6 +342,8 @@ export class AppState {
     const parts = [`${result.added} image${result.added === 1 ? '' : 's'} added`];
     if (result.restored) parts.push(`${result.restored} with saved work`);
     if (result.alreadyOpen) parts.push(`${result.alreadyOpen} already open`);
+    // Saved work with photos still to label: a batch that was cancelled or cut short by a crash.
+    if (result.restored && result.waiting) parts.push(`${result.waiting} still to label: Label all goes on from there`);
     if (result.problems.length) {
       this.notify('error', `${parts.join(', ')}; ${result.problems.length} could not be opened`, result.problems.map((p) => `${p.file}: ${p.reason}`));
     } else {
