@@ -208,17 +208,16 @@ class StepThreads {
     return new StepThreads(workers);
   }
 
-  get count(): number {
-    return this.workers.length;
-  }
-
   step(index: number, request: TrainWorkerRequest): Promise<{ loss: number; grads: Map<HeadTensorName, Float32Array> }> {
     const worker = this.workers[index];
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(new Error(`a training thread failed: ${err.message}`));
+      const onExit = (code: number) => reject(new Error(`a training thread stopped (exit code ${code})`));
       worker.once('error', onError);
+      worker.once('exit', onExit);
       worker.once('message', (reply: TrainWorkerReply) => {
         worker.off('error', onError);
+        worker.off('exit', onExit);
         if (reply.type === 'grads') resolve({ loss: reply.loss, grads: new Map(reply.grads) });
         else reject(new Error(`a training thread failed: ${reply.type === 'failed' ? reply.message : 'unexpected reply'}`));
       });
