@@ -7,6 +7,8 @@ export interface MenuItemTemplate {
   role?: string;
   type?: 'normal' | 'separator' | 'submenu';
   accelerator?: string;
+  /** false: the shortcut is shown but left to the page (Windows and Linux; macOS ignores it). */
+  registerAccelerator?: boolean;
   enabled?: boolean;
   click?: () => void;
   submenu?: MenuItemTemplate[];
@@ -41,9 +43,12 @@ export function buildMenuTemplate(actions: MenuActions, options: { platform: Nod
   const edit: MenuItemTemplate = {
     label: '&Edit',
     submenu: [
-      // The workspace's own undo history (box edits), not the text-field undo of the page.
-      { id: 'undo', label: 'Undo', accelerator: 'CmdOrCtrl+Z', click: actions.undo },
-      { id: 'redo', label: 'Redo', accelerator: isMac ? 'Cmd+Shift+Z' : 'Ctrl+Y', click: actions.redo },
+      // The workspace's own undo history (box edits), not the text-field undo of the page. The keys
+      // are the page's: it undoes boxes, or leaves them to a text field being typed in. Registered here
+      // too, they would fire a second undo, or undo a box while the person undoes typing. (On macOS
+      // the page sees key equivalents first, and one it handles never reaches the menu.)
+      { id: 'undo', label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: actions.undo },
+      { id: 'redo', label: 'Redo', accelerator: isMac ? 'Cmd+Shift+Z' : 'Ctrl+Y', registerAccelerator: false, click: actions.redo },
       separator,
       { role: 'cut' },
       { role: 'copy' },
