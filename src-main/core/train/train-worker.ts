@@ -1,19 +1,39 @@
-// A helper thread of `train`: it holds a copy of the head's trainable tensors and computes the
-// gradient of its part of each batch, so training uses more than one core on the wasm backend
-// (which runs one thread per backend).
+// A helper thread of `train`. The wasm backend runs one thread per backend, so to use more than one
+// core `train` shares its work with these: reading photos through the frozen base (each thread has
+// its own copy of the base graph), and each step's gradient (each thread holds a copy of the head's
+// trainable tensors and computes the gradient of its part of the batch).
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, tf } from '../backend.js';
+import type { ModelManifest } from '../models/manifest.js';
+import { photoFeatures, type FeatureExtractor, type PhotoVariant } from './features.js';
+import { loadBaseGraph } from './fpn-base.js';
 import type { HeadTensorName } from './head.js';
+import type { Letterbox } from '../letterbox.js';
 import { partGradients, type StepGeometry, type StepPart } from './step.js';
 
 export interface TrainWorkerSetup {
   geometry: StepGeometry;
   shapes: [HeadTensorName, number[]][];
+  /** The frozen base, loaded as `train` loads it. */
+  base: {
+    dir: string;
+    modelFile: string;
+    overrides: Record<string, number[]>;
+    input: ModelManifest['input'];
+    outputs: string[];
+    channels: number;
+    fingerprint: string;
+  };
 }
-export type TrainWorkerRequest = { type: 'step'; weights: [HeadTensorName, Float32Array][]; part: StepPart };
+export type TrainWorkerRequest =
+  | { type: 'step'; weights: [HeadTensorName, Float32Array][]; part: StepPart }
+  | { type: 'features'; file: string; variant: PhotoVariant; cacheDir?: string };
 export type TrainWorkerReply =
   | { type: 'ready' }
   | { type: 'grads'; loss: number; grads: [HeadTensorName, Float32Array][] }
+  | { type: 'features'; features: Float32Array; box: Letterbox; flipped: boolean }
+  /** This photo could not be read: the photo's problem, not the thread's. */
+  | { type: 'photo-failed'; message: string }
   | { type: 'failed'; message: string };
 
 const setup = workerData as TrainWorkerSetup;
@@ -22,8 +42,29 @@ const port = parentPort!;
 async function main(): Promise<void> {
   await initBackend();
   const variables = new Map(setup.shapes.map(([name, shape]) => [name, tf.variable(tf.zeros(shape), true, `worker-${name}`)] as const));
-  port.on('message', (request: TrainWorkerRequest) => {
+  let extractor: Promise<FeatureExtractor> | undefined;
+  const loadExtractor = async (): Promise<FeatureExtractor> => {
+    const b = setup.base;
+    const graph = await loadBaseGraph(b.dir, b.modelFile, b.input.width, b.input.height, b.overrides);
+    return { graph, outputs: b.outputs, input: b.input, channels: b.channels, fingerprint: b.fingerprint };
+  };
+
+  // Requests come one at a time: the caller waits for each reply before sending the next.
+  port.on('message', async (request: TrainWorkerRequest) => {
     try {
+      if (request.type === 'features') {
+        extractor ??= loadExtractor();
+        const ready = await extractor;
+        let sample;
+        try {
+          sample = await photoFeatures(ready, request.file, request.variant, request.cacheDir);
+        } catch (err) {
+          port.postMessage({ type: 'photo-failed', message: err instanceof Error ? err.message : String(err) } satisfies TrainWorkerReply);
+          return;
+        }
+        port.postMessage({ type: 'features', ...sample } satisfies TrainWorkerReply, [sample.features.buffer as ArrayBuffer]);
+        return;
+      }
       for (const [name, data] of request.weights) {
         const variable = variables.get(name)!;
         const value = tf.tensor(data, variable.shape);

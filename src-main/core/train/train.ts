@@ -13,7 +13,7 @@ import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel } from '../models/registry.js';
 import { classwiseNms } from '../nms.js';
 import { inputSizeFor, readTrainSet, seededRandom, shuffled, splitTrainVal, type TrainImage } from './dataset.js';
-import { featureStatistics, photoFeatures, type FeatureExtractor, type FeatureSample } from './features.js';
+import { featureStatistics, photoFeatures, type FeatureExtractor, type FeatureSample, type PhotoVariant } from './features.js';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
 import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
 import { writeModelCard } from './model-card.js';
@@ -189,41 +189,66 @@ export function repeatFactors(photos: readonly TrainImage[], numClasses: number,
   return new Map(photos.map((p) => [p.id, Math.max(1, ...p.boxes.map((b) => factor[b.classIndex]))]));
 }
 
-/** Helper threads for the training steps; each computes the gradient of its part of a batch. */
-class StepThreads {
+/** A helper thread failed or stopped: the training cannot go on (unlike a photo that cannot be read). */
+class ThreadFailure extends Error {}
+
+/** Helper threads of a training (train-worker.ts): they read photos through the base and compute parts of each step. */
+class TrainThreads {
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(count: number, setup: TrainWorkerSetup): Promise<StepThreads> {
+  static async start(count: number, setup: TrainWorkerSetup): Promise<TrainThreads> {
     const script = __filename.endsWith('.ts') ? path.resolve(__dirname, '../../../dist/main/core/train/train-worker.js') : path.join(__dirname, 'train-worker.js');
-    const workers = await Promise.all(
-      Array.from({ length: count }, async () => {
+    const started: Worker[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
         const worker = new Worker(script, { workerData: setup });
+        started.push(worker);
         await new Promise<void>((resolve, reject) => {
           worker.once('message', (reply: TrainWorkerReply) => (reply.type === 'ready' ? resolve() : reject(new Error(reply.type === 'failed' ? reply.message : 'unexpected reply'))));
           worker.once('error', reject);
         });
-        return worker;
-      }),
-    );
-    return new StepThreads(workers);
+      }
+    } catch (err) {
+      await Promise.all(started.map((w) => w.terminate()));
+      throw new Error(`could not start a training thread: ${(err as Error).message}`);
+    }
+    return new TrainThreads(started);
   }
 
-  step(index: number, request: TrainWorkerRequest): Promise<{ loss: number; grads: Map<HeadTensorName, Float32Array> }> {
+  get count(): number {
+    return this.workers.length;
+  }
+
+  /** Sends one request to helper `index` and waits for its reply; a thread that fails or exits rejects it. */
+  private request(index: number, request: TrainWorkerRequest, transfer: ArrayBuffer[]): Promise<TrainWorkerReply> {
     const worker = this.workers[index];
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`a training thread failed: ${err.message}`));
-      const onExit = (code: number) => reject(new Error(`a training thread stopped (exit code ${code})`));
+      const onError = (err: Error) => reject(new ThreadFailure(`a training thread failed: ${err.message}`));
+      const onExit = (code: number) => reject(new ThreadFailure(`a training thread stopped (exit code ${code})`));
       worker.once('error', onError);
       worker.once('exit', onExit);
       worker.once('message', (reply: TrainWorkerReply) => {
         worker.off('error', onError);
         worker.off('exit', onExit);
-        if (reply.type === 'grads') resolve({ loss: reply.loss, grads: new Map(reply.grads) });
-        else reject(new Error(`a training thread failed: ${reply.type === 'failed' ? reply.message : 'unexpected reply'}`));
+        if (reply.type === 'failed') reject(new ThreadFailure(`a training thread failed: ${reply.message}`));
+        else resolve(reply);
       });
-      const transfer = request.part.levels.map((l) => l.buffer as ArrayBuffer);
       worker.postMessage(request, transfer);
     });
+  }
+
+  async step(index: number, weights: [HeadTensorName, Float32Array][], part: StepPart): Promise<{ loss: number; grads: Map<HeadTensorName, Float32Array> }> {
+    const reply = await this.request(index, { type: 'step', weights, part }, part.levels.map((l) => l.buffer as ArrayBuffer));
+    if (reply.type !== 'grads') throw new ThreadFailure('a training thread gave an unexpected reply');
+    return { loss: reply.loss, grads: new Map(reply.grads) };
+  }
+
+  /** The base's pyramid of one photo, read (or taken from the cache) by helper `index`. */
+  async features(index: number, file: string, variant: PhotoVariant, cacheDir: string | undefined): Promise<FeatureSample> {
+    const reply = await this.request(index, { type: 'features', file, variant, cacheDir }, []);
+    if (reply.type === 'photo-failed') throw new Error(reply.message);
+    if (reply.type !== 'features') throw new ThreadFailure('a training thread gave an unexpected reply');
+    return { features: reply.features, box: reply.box, flipped: reply.flipped };
   }
 
   async close(): Promise<void> {
@@ -398,129 +423,155 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const numClasses = set.categories.length;
   const { train: trainImages, val: valImages } = splitTrainVal(set.images, valSplit, settings.seed);
 
-  // The pyramid of every photo, of every training photo mirrored and (scale augmentation) smaller:
-  // augmentation that a frozen base is given exactly, by reading the photo so.
-  const plain = { flip: false, zoom: 1 };
-  const jobs = [
-    ...trainImages.flatMap((image, i) => [
-      { image, variant: plain },
-      { image, variant: { flip: true, zoom: 1 } },
-      ...(settings.zoomOut < 1 ? [{ image, variant: { flip: i % 2 === 1, zoom: settings.zoomOut } }] : []),
-    ]),
-    ...valImages.map((image) => ({ image, variant: plain })),
-  ];
-  const samples: { image: TrainImage; sample: FeatureSample; zoomed: boolean }[] = [];
-  const featureStart = performance.now();
-  let lastReport = 0;
-  for (const [i, job] of jobs.entries()) {
-    if (opts.signal?.aborted) break;
-    try {
-      const sample = await photoFeatures(extractor, job.image.file, job.variant, cacheDir);
-      samples.push({ image: job.image, zoomed: job.variant.zoom !== 1, sample });
-    } catch (err) {
-      if (job.variant === plain) log(`skipping ${job.image.fileName}: ${(err as Error).message}`);
-    }
-    const now = performance.now();
-    if (now - lastReport > 1000 || i === jobs.length - 1) {
-      lastReport = now;
-      const rate = (i + 1) / ((now - featureStart) / 1000);
-      opts.onProgress?.({ phase: 'features', epoch: 0, epochs, step: i + 1, steps: jobs.length, etaSeconds: (jobs.length - i - 1) / rate });
-    }
-  }
-  graph.dispose();
-  if (opts.signal?.aborted) {
-    log('stopped while reading photos; nothing trained yet (the features read so far are cached)');
-    return { status: 'stopped', out, epochsDone: resumed?.state.epoch ?? 0, epochs, trainSeconds: resumed?.state.trainSeconds ?? 0 };
-  }
-  const valIds = new Set(valImages.map((i) => i.id));
-  const trainSamples = samples.filter((s) => !valIds.has(s.image.id));
-  const valSamples = samples.filter((s) => valIds.has(s.image.id)).map((s) => ({ image: s.image, sample: s.sample }));
-  const trainTargets = trainSamples.map((s) => targetsFor(s.image, s.sample, levels));
-  // Photos in training order: each epoch takes every photo once, plain or mirrored at random.
-  const photoIds = [...new Set(trainSamples.map((s) => s.image.id))];
-  const variants = new Map<number, number[]>();
-  trainSamples.forEach((s, i) => variants.set(s.image.id, [...(variants.get(s.image.id) ?? []), i]));
-
   const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context };
-  let params: HeadParams;
-  if (resumed) {
-    params = Object.fromEntries(headTensorNames(shape).map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
-  } else {
-    const stats = featureStatistics(trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample), channels);
-    params = initHead(shape, stats.mean, stats.std, settings.seed);
-  }
   const trainable = headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
-  const variables = new Map<HeadTensorName, tf.Variable>();
-  for (const n of trainable) {
-    const v = tf.variable(params[n]!, true, `head-${n}-${Date.now()}`);
-    params[n]!.dispose();
-    params[n] = v;
-    variables.set(n, v);
-  }
-  const optimizer = tf.train.adam(settings.learningRate);
-  if (resumed) {
-    const adam = resumed.state.tensors.filter((t) => t.name.startsWith('adam/')).map((t) => ({ name: t.name.slice(5), tensor: resumed.tensors.get(t.name)! }));
-    // Adam's slots follow the variable order of the first update; they are restored in that order.
-    if (adam.length > 1) await optimizer.setWeights(adam);
-  }
-
-  const repeats = repeatFactors(trainImages, numClasses, settings.repeatThreshold);
-  // Photos an epoch, with repeats: fixed, so steps and ETA are known ahead (the rounding is random).
-  const perEpoch = Math.round(photoIds.reduce((n, id) => n + repeats.get(id)!, 0));
-  const steps = Math.ceil(perEpoch / settings.batchSize);
-  const totalSteps = steps * epochs;
-  const state: CheckpointState = resumed?.state ?? {
-    version: 1,
-    settings,
-    epochs,
-    epoch: 0,
-    step: 0,
-    trainSeconds: 0,
-    history: [],
-    stepLossSum: 0,
-    tensors: [],
-  };
-  state.epochs = epochs;
   const geometry: StepGeometry = { levels, cells, channels, numClasses, bins: BINS };
   const threadCount = Math.max(1, Math.min(settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
-  const helpers = threadCount > 1 ? await StepThreads.start(threadCount - 1, { geometry, shapes: trainable.map((n) => [n, variables.get(n)!.shape]) }) : undefined;
-  log(
-    `training ${numClasses} categories on ${photoIds.length} photos (${valSamples.length} held out for validation), ` +
-      `input ${inW}x${inH}, ${epochs} epochs of ${steps} steps, ${threadCount} thread${threadCount > 1 ? 's' : ''}`,
-  );
-
-  const featureMean = params.featureMean.dataSync() as Float32Array;
-  const featureStd = params.featureStd.dataSync() as Float32Array;
-  /** One optimiser step on the photos `picks`, the batch shared among the threads; returns the loss. */
-  const trainStep = async (picks: number[]): Promise<number> => {
-    const norm = Math.max(1, picks.reduce((n, i) => n + trainTargets[i].cells.length, 0));
-    const threads = Math.min(threadCount, picks.length);
-    const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
-      const mine = picks.filter((_, k) => k % threads === t);
-      return { levels: standardisedLevels(mine.map((i) => trainSamples[i].sample), levels, channels, featureMean, featureStd), targets: mine.map((i) => trainTargets[i]), norm };
-    });
-    const weights = parts.length > 1 ? trainable.map((n) => [n, variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
-    const others = parts.slice(1).map((part, t) => helpers!.step(t, { type: 'step', weights: weights.map(([n, w]) => [n, w.slice()]), part }));
-    const results = [partGradients(variables, parts[0], geometry), ...(await Promise.all(others))];
-    const grads: { name: string; tensor: tf.Tensor }[] = [];
-    for (const n of trainable) {
-      const sum = results[0].grads.get(n)!;
-      for (const r of results.slice(1)) {
-        const g = r.grads.get(n)!;
-        for (let i = 0; i < sum.length; i++) sum[i] += g[i];
-      }
-      grads.push({ name: variables.get(n)!.name, tensor: tf.tensor(sum, variables.get(n)!.shape) });
-    }
-    optimizer.applyGradients(grads);
-    tf.dispose(grads.map((g) => g.tensor));
-    return results.reduce((n, r) => n + r.loss, 0);
-  };
-
-  let sessionSteps = 0;
-  let sessionSeconds = 0;
-  let stopped = false;
-  const lastVal = () => state.history.at(-1)?.valAp50 ?? null;
+  const shapes = headTensorShapes(shape);
+  const helpers =
+    threadCount > 1
+      ? await TrainThreads.start(threadCount - 1, {
+          geometry,
+          shapes: trainable.map((n) => [n, shapes[n]!]),
+          base: { dir: baseModel.dir, modelFile: baseModel.manifest.modelFile, overrides: baseSpec.int32Overrides, input, outputs: extractor.outputs, channels, fingerprint: extractor.fingerprint },
+        })
+      : undefined;
   try {
+    return await trainWithThreads();
+  } finally {
+    graph.dispose();
+    await helpers?.close();
+  }
+
+  async function trainWithThreads(): Promise<TrainResult> {
+    // The pyramid of every photo, of every training photo mirrored and (scale augmentation) smaller:
+    // augmentation that a frozen base is given exactly, by reading the photo so.
+    const plain = { flip: false, zoom: 1 };
+    const jobs = [
+      ...trainImages.flatMap((image, i) => [
+        { image, variant: plain },
+        { image, variant: { flip: true, zoom: 1 } },
+        ...(settings.zoomOut < 1 ? [{ image, variant: { flip: i % 2 === 1, zoom: settings.zoomOut } }] : []),
+      ]),
+      ...valImages.map((image) => ({ image, variant: plain })),
+    ];
+    // Every thread takes the next photo until none is left; results keep the order of `jobs`.
+    const read: (FeatureSample | undefined)[] = new Array(jobs.length);
+    const featureStart = performance.now();
+    let lastReport = 0;
+    let nextJob = 0;
+    let finished = 0;
+    const readWith = async (compute: (file: string, variant: PhotoVariant) => Promise<FeatureSample>) => {
+      while (nextJob < jobs.length && !opts.signal?.aborted) {
+        const i = nextJob++;
+        const job = jobs[i];
+        try {
+          read[i] = await compute(job.image.file, job.variant);
+        } catch (err) {
+          if (err instanceof ThreadFailure) throw err;
+          if (job.variant === plain) log(`skipping ${job.image.fileName}: ${(err as Error).message}`);
+        }
+        finished++;
+        const now = performance.now();
+        if (now - lastReport > 1000 || finished === jobs.length) {
+          lastReport = now;
+          const rate = finished / ((now - featureStart) / 1000);
+          opts.onProgress?.({ phase: 'features', epoch: 0, epochs, step: finished, steps: jobs.length, etaSeconds: (jobs.length - finished) / rate });
+        }
+      }
+    };
+    await Promise.all([
+      readWith((file, variant) => photoFeatures(extractor, file, variant, cacheDir)),
+      ...Array.from({ length: helpers?.count ?? 0 }, (_, t) => readWith((file, variant) => helpers!.features(t, file, variant, cacheDir))),
+    ]);
+    const samples = jobs.flatMap((job, i) => (read[i] ? [{ image: job.image, zoomed: job.variant.zoom !== 1, sample: read[i]! }] : []));
+    if (opts.signal?.aborted) {
+      log('stopped while reading photos; nothing trained yet (the features read so far are cached)');
+      return { status: 'stopped', out, epochsDone: resumed?.state.epoch ?? 0, epochs, trainSeconds: resumed?.state.trainSeconds ?? 0 };
+    }
+    const valIds = new Set(valImages.map((i) => i.id));
+    const trainSamples = samples.filter((s) => !valIds.has(s.image.id));
+    const valSamples = samples.filter((s) => valIds.has(s.image.id)).map((s) => ({ image: s.image, sample: s.sample }));
+    const trainTargets = trainSamples.map((s) => targetsFor(s.image, s.sample, levels));
+    // Photos in training order: each epoch takes every photo once, plain or mirrored at random.
+    const photoIds = [...new Set(trainSamples.map((s) => s.image.id))];
+    const variants = new Map<number, number[]>();
+    trainSamples.forEach((s, i) => variants.set(s.image.id, [...(variants.get(s.image.id) ?? []), i]));
+
+    let params: HeadParams;
+    if (resumed) {
+      params = Object.fromEntries(headTensorNames(shape).map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
+    } else {
+      const stats = featureStatistics(trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample), channels);
+      params = initHead(shape, stats.mean, stats.std, settings.seed);
+    }
+    const variables = new Map<HeadTensorName, tf.Variable>();
+    for (const n of trainable) {
+      const v = tf.variable(params[n]!, true, `head-${n}-${Date.now()}`);
+      params[n]!.dispose();
+      params[n] = v;
+      variables.set(n, v);
+    }
+    const optimizer = tf.train.adam(settings.learningRate);
+    if (resumed) {
+      const adam = resumed.state.tensors.filter((t) => t.name.startsWith('adam/')).map((t) => ({ name: t.name.slice(5), tensor: resumed.tensors.get(t.name)! }));
+      // Adam's slots follow the variable order of the first update; they are restored in that order.
+      if (adam.length > 1) await optimizer.setWeights(adam);
+    }
+
+    const repeats = repeatFactors(trainImages, numClasses, settings.repeatThreshold);
+    // Photos an epoch, with repeats: fixed, so steps and ETA are known ahead (the rounding is random).
+    const perEpoch = Math.round(photoIds.reduce((n, id) => n + repeats.get(id)!, 0));
+    const steps = Math.ceil(perEpoch / settings.batchSize);
+    const totalSteps = steps * epochs;
+    const state: CheckpointState = resumed?.state ?? {
+      version: 1,
+      settings,
+      epochs,
+      epoch: 0,
+      step: 0,
+      trainSeconds: 0,
+      history: [],
+      stepLossSum: 0,
+      tensors: [],
+    };
+    state.epochs = epochs;
+    log(
+      `training ${numClasses} categories on ${photoIds.length} photos (${valSamples.length} held out for validation), ` +
+        `input ${inW}x${inH}, ${epochs} epochs of ${steps} steps, ${threadCount} thread${threadCount > 1 ? 's' : ''}`,
+    );
+
+    const featureMean = params.featureMean.dataSync() as Float32Array;
+    const featureStd = params.featureStd.dataSync() as Float32Array;
+    /** One optimiser step on the photos `picks`, the batch shared among the threads; returns the loss. */
+    const trainStep = async (picks: number[]): Promise<number> => {
+      const norm = Math.max(1, picks.reduce((n, i) => n + trainTargets[i].cells.length, 0));
+      const threads = Math.min(threadCount, picks.length);
+      const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
+        const mine = picks.filter((_, k) => k % threads === t);
+        return { levels: standardisedLevels(mine.map((i) => trainSamples[i].sample), levels, channels, featureMean, featureStd), targets: mine.map((i) => trainTargets[i]), norm };
+      });
+      const weights = parts.length > 1 ? trainable.map((n) => [n, variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
+      const others = parts.slice(1).map((part, t) => helpers!.step(t, weights.map(([n, w]) => [n, w.slice()]), part));
+      const results = [partGradients(variables, parts[0], geometry), ...(await Promise.all(others))];
+      const grads: { name: string; tensor: tf.Tensor }[] = [];
+      for (const n of trainable) {
+        const sum = results[0].grads.get(n)!;
+        for (const r of results.slice(1)) {
+          const g = r.grads.get(n)!;
+          for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+        }
+        grads.push({ name: variables.get(n)!.name, tensor: tf.tensor(sum, variables.get(n)!.shape) });
+      }
+      optimizer.applyGradients(grads);
+      tf.dispose(grads.map((g) => g.tensor));
+      return results.reduce((n, r) => n + r.loss, 0);
+    };
+
+    let sessionSteps = 0;
+    let sessionSeconds = 0;
+    let stopped = false;
+    const lastVal = () => state.history.at(-1)?.valAp50 ?? null;
     while (state.epoch < epochs && !stopped) {
       const random = seededRandom(settings.seed * 7919 + state.epoch + 1);
       const shown = photoIds.flatMap((id) => {
@@ -586,62 +637,60 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       state.stepLossSum = 0;
       await saveCheckpoint(out, state, params, optimizer);
     }
-  } finally {
-    await helpers?.close();
-  }
 
-  if (stopped) {
-    await saveCheckpoint(out, state, params, optimizer);
-    log(`stopped at epoch ${state.epoch + 1}, step ${state.step}; the checkpoint is saved: run the same command to resume`);
+    if (stopped) {
+      await saveCheckpoint(out, state, params, optimizer);
+      log(`stopped at epoch ${state.epoch + 1}, step ${state.step}; the checkpoint is saved: run the same command to resume`);
+      disposeAll(params, optimizer);
+      return { status: 'stopped', out, epochsDone: state.epoch, epochs, trainSeconds: state.trainSeconds };
+    }
+
+    const validation = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+    const weights = saveHead(out, HEAD_NAME, shape, params);
+    const id = modelId(out, opts.id);
+    const manifest: ModelManifest = {
+      id,
+      name: opts.name ?? `${id}: ${numClasses} categories, head trained on coco-nanodet's feature pyramid`,
+      version: '1.0.0',
+      format: 'fpn-head',
+      modelFile: `${HEAD_NAME}.json`,
+      base: baseSpec,
+      input,
+      output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: 0.6 },
+      labels: set.categories.map((c) => c.name),
+      categories: set.categories,
+      license: opts.license ?? `head trained with fashion-detect on ${path.basename(opts.annotations)}; base ${baseModel.manifest.license}`,
+      // No `npm` here: the weights are this folder's own; the base's npm source is in its own manifest.
+      source: { trainedBy: `fashion-detect train on ${path.basename(opts.annotations)}, base ${baseModel.manifest.id} (${baseModel.manifest.source.npm ?? 'local'})` },
+      weights,
+    };
+    const metrics = {
+      data: {
+        annotations: path.basename(opts.annotations),
+        annotationsSha256: settings.annotationsSha256,
+        photos: set.images.length,
+        trainPhotos: photoIds.length,
+        validationPhotos: valSamples.length,
+        boxes: set.annotationCount,
+        boxesPerCategory: Object.fromEntries(set.categories.map((c, i) => [c.name, set.images.reduce((n, im) => n + im.boxes.filter((b) => b.classIndex === i).length, 0)])),
+      },
+      settings: { ...settings, annotations: path.basename(settings.annotations), images: path.basename(settings.images), epochs },
+      trainSeconds: Math.round(state.trainSeconds),
+      backend: tf.getBackend(),
+      threads: threadCount,
+      history: state.history,
+      validation,
+    };
+    writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    const baseDescription = `${baseModel.manifest.name}; ${baseModel.manifest.source.npm ?? 'installed locally'}; ${baseModel.manifest.license}`;
+    writeModelCard(path.join(out, 'MODEL_CARD.md'), { manifest, metrics, citation: opts.citation, baseDescription });
+    writeFileAtomic(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    fs.rmSync(path.join(out, CHECKPOINT_JSON), { force: true });
+    fs.rmSync(path.join(out, CHECKPOINT_BIN), { force: true });
     disposeAll(params, optimizer);
-    return { status: 'stopped', out, epochsDone: state.epoch, epochs, trainSeconds: state.trainSeconds };
+    log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50 ?? null)}, AP ${fmt(validation?.ap ?? null)}) in ${formatDuration(state.trainSeconds)} of training`);
+    return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds };
   }
-
-  const validation = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
-  const weights = saveHead(out, HEAD_NAME, shape, params);
-  const id = modelId(out, opts.id);
-  const manifest: ModelManifest = {
-    id,
-    name: opts.name ?? `${id}: ${numClasses} categories, head trained on coco-nanodet's feature pyramid`,
-    version: '1.0.0',
-    format: 'fpn-head',
-    modelFile: `${HEAD_NAME}.json`,
-    base: baseSpec,
-    input,
-    output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: 0.6 },
-    labels: set.categories.map((c) => c.name),
-    categories: set.categories,
-    license: opts.license ?? `head trained with fashion-detect on ${path.basename(opts.annotations)}; base ${baseModel.manifest.license}`,
-    // No `npm` here: the weights are this folder's own; the base's npm source is in its own manifest.
-    source: { trainedBy: `fashion-detect train on ${path.basename(opts.annotations)}, base ${baseModel.manifest.id} (${baseModel.manifest.source.npm ?? 'local'})` },
-    weights,
-  };
-  const metrics = {
-    data: {
-      annotations: path.basename(opts.annotations),
-      annotationsSha256: settings.annotationsSha256,
-      photos: set.images.length,
-      trainPhotos: photoIds.length,
-      validationPhotos: valSamples.length,
-      boxes: set.annotationCount,
-      boxesPerCategory: Object.fromEntries(set.categories.map((c, i) => [c.name, set.images.reduce((n, im) => n + im.boxes.filter((b) => b.classIndex === i).length, 0)])),
-    },
-    settings: { ...settings, annotations: path.basename(settings.annotations), images: path.basename(settings.images), epochs },
-    trainSeconds: Math.round(state.trainSeconds),
-    backend: tf.getBackend(),
-    threads: threadCount,
-    history: state.history,
-    validation,
-  };
-  writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  const baseDescription = `${baseModel.manifest.name}; ${baseModel.manifest.source.npm ?? 'installed locally'}; ${baseModel.manifest.license}`;
-  writeModelCard(path.join(out, 'MODEL_CARD.md'), { manifest, metrics, citation: opts.citation, baseDescription });
-  writeFileAtomic(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  fs.rmSync(path.join(out, CHECKPOINT_JSON), { force: true });
-  fs.rmSync(path.join(out, CHECKPOINT_BIN), { force: true });
-  disposeAll(params, optimizer);
-  log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50 ?? null)}, AP ${fmt(validation?.ap ?? null)}) in ${formatDuration(state.trainSeconds)} of training`);
-  return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds };
 }
 
 function fmt(v: number | null | undefined): string {
