@@ -139,6 +139,17 @@ describe('the app on a folder of bad and awkward files', () => {
     } finally {
       await again.service.close();
     }
+    // A failed file given other permissions while the app was closed is tried again by Label all.
+    fs.chmodSync(path.join(dir, 'bad', 'notes.jpg'), 0o600);
+    const third = collect(tempDir('fd-app-bad-data3-'));
+    try {
+      expect((await third.service.openPaths({ paths: [dir] })).restored).toBe(images.length);
+      const ended = third.batchEnd();
+      expect((await third.service.labelAll()).queued).toBe(1);
+      await ended;
+    } finally {
+      await third.service.close();
+    }
   });
 });
 

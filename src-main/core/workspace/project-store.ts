@@ -27,6 +27,8 @@ export const savedImageSchema = z.object({
   /** The file as it was labelled: a changed file is labelled again rather than shown with stale boxes. */
   size: z.number().int().nonnegative().optional(),
   mtimeMs: z.number().nonnegative().optional(),
+  /** A failed image's file as it was when it failed: Label all tries it again once that changes. */
+  failedAs: z.string().max(200).optional(),
 });
 export type SavedImage = z.infer<typeof savedImageSchema>;
 

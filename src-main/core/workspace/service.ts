@@ -462,6 +462,8 @@ export class WorkspaceService implements ApiService {
         img.width = saved.width;
         img.height = saved.height;
         img.boxes = saved.boxes;
+        // A project saved before failures were marked: what the file is now counts as what failed.
+        if (img.state === 'failed') img.failedAs = saved.failedAs ?? fileSignature(real);
         restored++;
         // Work restored from another folder's project joins this one's.
         if (folder && folder !== this.home) this.markDirty(img);
@@ -506,7 +508,7 @@ export class WorkspaceService implements ApiService {
     return { queued: this.enqueue(input.ids, true) };
   }
 
-  /** Labels every pending image, and every failed one whose file changed since it failed (or since the project was reopened). */
+  /** Labels every pending image, and every failed one whose file changed since it failed. */
   async labelAll(): Promise<{ queued: number }> {
     const retry = (img: ImageRecord) => img.state === 'failed' && fileSignature(img.file) !== img.failedAs;
     const pending = [...this.images.values()].filter((img) => (img.state === 'pending' || retry(img)) && !this.queued.has(img.id)).map((img) => img.id);
@@ -705,6 +707,7 @@ export class WorkspaceService implements ApiService {
       boxes: img.boxes,
       size: img.size,
       mtimeMs: img.mtimeMs,
+      ...(img.state === 'failed' && img.failedAs ? { failedAs: img.failedAs } : {}),
     };
   }
 
