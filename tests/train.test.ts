@@ -22,6 +22,15 @@ function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   return m;
 }
 
+/** Max |a - b| over the weights of two trained heads of the same shape. */
+function headWeightDiff(dirA: string, dirB: string): number {
+  const [a, b] = [dirA, dirB].map((d) => new Float32Array(fs.readFileSync(path.join(d, 'head.bin')).buffer.slice(0)));
+  expect(b.length).toBe(a.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  return diff;
+}
+
 /** The reference: tfjs's own conv2d and matMul with their own gradients, on the plain cpu backend. */
 async function onCpu<T>(f: () => T): Promise<T> {
   await tf.setBackend('cpu');
@@ -214,12 +223,7 @@ describe('train', () => {
     const second = await train({ ...base(resumed), log: (l) => lines.push(l) });
     expect(second.status).toBe('finished');
     expect(lines[0]).toMatch(/^resuming from .*checkpoint\.json: epoch 1, step 2/);
-    const a = new Float32Array(fs.readFileSync(path.join(straight, 'head.bin')).buffer.slice(0));
-    const b = new Float32Array(fs.readFileSync(path.join(resumed, 'head.bin')).buffer.slice(0));
-    expect(b.length).toBe(a.length);
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    expect(diff).toBeLessThan(1e-4);
+    expect(headWeightDiff(straight, resumed)).toBeLessThan(1e-4);
   });
 
   it('shares the photos and each batch between threads, with the same result as one thread', async () => {
@@ -230,13 +234,8 @@ describe('train', () => {
     // No cache: both threads read photos through the base too.
     await train({ ...base(two), threads: 2, cacheDir: false, log: (l) => lines.push(l) });
     expect(lines.some((l) => /epochs of \d+ steps, 2 threads$/.test(l))).toBe(true);
-    const a = new Float32Array(fs.readFileSync(path.join(one, 'head.bin')).buffer.slice(0));
-    const b = new Float32Array(fs.readFileSync(path.join(two, 'head.bin')).buffer.slice(0));
-    expect(b.length).toBe(a.length);
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
     // Only the order of the float additions differs.
-    expect(diff).toBeLessThan(1e-4);
+    expect(headWeightDiff(one, two)).toBeLessThan(1e-4);
   });
 
   it('shows photos with rare categories more often (repeat-factor sampling)', () => {
