@@ -127,6 +127,12 @@ program
       .default(0),
   )
   .option('--id <id>', 'model id (default: the name of the --out folder)')
+  .addOption(
+    new Option('--model-version <x.y.z>', 'model version for the manifest (default 1.0.0)').argParser((v) => {
+      if (!/^\d+\.\d+\.\d+$/.test(v)) throw new InvalidArgumentError('must look like 1.2.0');
+      return v;
+    }),
+  )
   .option('--name <text>', 'model name shown in lists')
   .option('--license <text>', 'licence line for the manifest')
   .option('--cite <text>', 'citation of the data, written in the model card')

@@ -20,6 +20,7 @@ export interface TrainCommandOptions {
   input?: string;
   seed: number;
   id?: string;
+  modelVersion?: string;
   name?: string;
   license?: string;
   cite?: string;
@@ -99,6 +100,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       input,
       seed: opts.seed,
       id: opts.id,
+      modelVersion: opts.modelVersion,
       name: opts.name,
       license: opts.license,
       citation: opts.cite,

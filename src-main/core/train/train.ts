@@ -50,8 +50,9 @@ export interface TrainOptions {
   /** Model input; by default shaped like the photos. */
   input?: { width: number; height: number };
   seed?: number;
-  /** Id, name, licence line and citation for the manifest and the model card. */
+  /** Id, version, name, licence line and citation for the manifest and the model card. */
   id?: string;
+  modelVersion?: string;
   name?: string;
   license?: string;
   citation?: string;
@@ -651,7 +652,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const manifest: ModelManifest = {
       id,
       name: opts.name ?? `${id}: ${numClasses} categories, head trained on coco-nanodet's feature pyramid`,
-      version: '1.0.0',
+      version: opts.modelVersion ?? '1.0.0',
       format: 'fpn-head',
       modelFile: `${HEAD_NAME}.json`,
       base: baseSpec,
