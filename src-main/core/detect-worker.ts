@@ -1,5 +1,7 @@
 // A worker thread with its own model. It starts decoding each photo as soon as the pool hands it over,
 // so the next photo is being decoded (by sharp, on libuv's threads) while this one runs through the model.
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { backendDetails } from './backend.js';
@@ -14,6 +16,22 @@ const port = parentPort!;
 // One libvips thread per worker: the pool already uses every core, one worker per core.
 sharp.concurrency(1);
 sharp.cache(false);
+lowerThisThreadsPriority();
+
+/**
+ * Labelling yields to the window: with a worker per core busy, the window (the renderer, and the app's
+ * main thread) would otherwise get a share of the CPU no larger than one worker's and drop frames.
+ * Linux gives each thread its own nice value; elsewhere a process has one, so it is left alone there.
+ */
+function lowerThisThreadsPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) os.setPriority(tid, Math.max(os.getPriority(tid), 10));
+  } catch {
+    // No /proc, or not allowed: run at the normal priority.
+  }
+}
 
 interface Pending {
   id: number;
