@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { boxSchema, type SaveLocation } from '../../contract/api.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { errnoReason } from '../walk.js';
 
 /** The folder next to the images (hidden, so folder walks skip it). */
 export const BESIDE_FOLDER = '.fashion-detect';
@@ -138,9 +139,7 @@ export function loadProject(home: string, dataDir: string): LoadedProject | unde
       try {
         return readProjectAt(dir, location);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
-        throw new Error(`the saved work of ${home} in ${dir} cannot be read (${why})`, { cause: err });
+        throw new Error(`the saved work of ${home} in ${dir} cannot be read (${errnoReason(err)})`, { cause: err });
       }
     })
     .filter((p): p is LoadedProject => p !== undefined);
