@@ -494,7 +494,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const trainSamples = samples.filter((s) => !valIds.has(s.image.id));
     const valSamples = samples.filter((s) => valIds.has(s.image.id)).map((s) => ({ image: s.image, sample: s.sample }));
     const trainTargets = trainSamples.map((s) => targetsFor(s.image, s.sample, levels));
-    // Photos in training order: each epoch takes every photo once, plain or mirrored at random.
+    // Each training photo's variants (plain, mirrored, smaller): an epoch shows a photo as one of them.
     const photoIds = [...new Set(trainSamples.map((s) => s.image.id))];
     const variants = new Map<number, number[]>();
     trainSamples.forEach((s, i) => variants.set(s.image.id, [...(variants.get(s.image.id) ?? []), i]));
@@ -553,7 +553,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         return { levels: standardisedLevels(mine.map((i) => trainSamples[i].sample), levels, channels, featureMean, featureStd), targets: mine.map((i) => trainTargets[i]), norm };
       });
       const weights = parts.length > 1 ? trainable.map((n) => [n, variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
-      const others = parts.slice(1).map((part, t) => helpers!.step(t, weights.map(([n, w]) => [n, w.slice()]), part));
+      // The weights are copied into each message (only the feature data is transferred).
+      const others = parts.slice(1).map((part, t) => helpers!.step(t, weights, part));
       const results = [partGradients(variables, parts[0], geometry), ...(await Promise.all(others))];
       const grads: { name: string; tensor: tf.Tensor }[] = [];
       for (const n of trainable) {
@@ -580,8 +581,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         return Array<number>(Math.floor(r) + (random() < r - Math.floor(r) ? 1 : 0)).fill(id);
       });
       // Rounding may give a few photos more or fewer than the fixed count: cut, or top up at random.
-    while (shown.length < perEpoch) shown.push(photoIds[Math.floor(random() * photoIds.length)]);
-    const order = shuffled(shown, random).slice(0, perEpoch).map((id) => {
+      while (shown.length < perEpoch) shown.push(photoIds[Math.floor(random() * photoIds.length)]);
+      const order = shuffled(shown, random).slice(0, perEpoch).map((id) => {
         const v = variants.get(id)!;
         const zoomed = v.filter((i) => trainSamples[i].zoomed);
         const full = v.filter((i) => !trainSamples[i].zoomed);
