@@ -219,11 +219,11 @@ export class Detector {
   }
 
   /** Candidates to final detections: per-category NMS, then boxes mapped back to upright source pixels. */
-  finish(candidates: Candidate[], image: LetterboxedImage): Detection[] {
+  finish(candidates: Candidate[], image: LetterboxedImage, minScore: number): Detection[] {
     const iouThreshold = this.model.manifest.output.iouThreshold;
     // Suppress per reported category: handbag, backpack and suitcase all become one `bag`.
     const asCategories = candidates.map((c) => ({ ...c, classIndex: this.classMap.get(c.classIndex)!.id }));
-    const kept = classwiseNms(asCategories, iouThreshold, MAX_DETECTIONS);
+    const kept = classwiseNms(asCategories, iouThreshold, { maxKeep: MAX_DETECTIONS, minScore });
     const names = new Map(this.model.manifest.categories.map((c) => [c.id, c.name]));
     return kept
       .map((c) => {
@@ -250,7 +250,7 @@ export class Detector {
       input.dispose();
     }
     const t2 = performance.now();
-    const detections = this.finish(this.candidates(outputs, minScore), image);
+    const detections = this.finish(this.candidates(outputs, minScore), image, minScore);
     const t3 = performance.now();
     return {
       file,

@@ -51,7 +51,23 @@ describe('non-maximum suppression', () => {
     // IoU of these two is exactly 1/3.
     expect(classwiseNms([c(0, 0, 10, 10, 0.9), c(5, 0, 15, 10, 0.8)], 1 / 3)).toHaveLength(2);
     const many = Array.from({ length: 20 }, (_, i) => c(i * 20, 0, i * 20 + 10, 10, 1 - i / 100));
-    expect(classwiseNms(many, 0.5, 7)).toHaveLength(7);
+    expect(classwiseNms(many, 0.5, { maxKeep: 7 })).toHaveLength(7);
+  });
+
+  it('scores down a box nested in a better one of its class, and moves it behind the others', () => {
+    // One shoe (IoU 0.45 with the box around both shoes), a bag that is not nested, and another class.
+    const bothShoes = c(0, 0, 20, 10, 0.8);
+    const oneShoe = c(0, 0, 9, 10, 0.7);
+    const bag = c(30, 0, 40, 10, 0.5);
+    const otherClassInside = c(0, 0, 9, 10, 0.6, 1);
+    const kept = classwiseNms([bothShoes, oneShoe, bag, otherClassInside], 0.6);
+    expect(kept.map((k) => [k.x2, k.score, k.classIndex])).toEqual([[20, 0.8, 0], [9, 0.6, 1], [40, 0.5, 0], [9, 0.35, 0]]);
+    // Enclosing a better box counts as nested too; a box only partly inside (70%) does not.
+    expect(classwiseNms([oneShoe, c(0, 0, 30, 10, 0.65)], 0.6).map((k) => k.score)).toEqual([0.7, 0.325]);
+    expect(classwiseNms([oneShoe, c(3, 0, 13, 10, 0.65)], 0.9).map((k) => k.score)).toEqual([0.7, 0.65]);
+    expect(classwiseNms([bothShoes, oneShoe], 0.6, { nestedScoreFactor: 1 }).map((k) => k.score)).toEqual([0.8, 0.7]);
+    // Scored down below the minimum score: dropped, as the decoder drops such boxes to begin with.
+    expect(classwiseNms([bothShoes, oneShoe, bag], 0.6, { minScore: 0.4 }).map((k) => k.score)).toEqual([0.8, 0.5]);
   });
 });
 

@@ -105,6 +105,8 @@ const BINS = 9;
 const CHECKPOINT_JSON = 'checkpoint.json';
 const CHECKPOINT_BIN = 'checkpoint.bin';
 const HEAD_NAME = 'head';
+/** As `fashion-detect eval --images`: low, so AP sees the whole precision-recall curve. */
+const VAL_MIN_SCORE = 0.05;
 
 interface Settings {
   annotations: string;
@@ -298,8 +300,8 @@ function validate(
         }
         return { stride: l.stride, cols: l.cols, rows: l.rows, scores, distances };
       });
-      const candidates = decodeNanodet(lv, numClasses, BINS, 0.05, wanted, input.width, input.height, true);
-      for (const c of classwiseNms(candidates, iouThreshold, 100)) {
+      const candidates = decodeNanodet(lv, numClasses, BINS, VAL_MIN_SCORE, wanted, input.width, input.height, true);
+      for (const c of classwiseNms(candidates, iouThreshold, { maxKeep: 100, minScore: VAL_MIN_SCORE })) {
         const bbox = boxToSource(v.sample.box, c.x1, c.y1, c.x2, c.y2);
         if (bbox[2] < 1 || bbox[3] < 1) continue;
         dts.push({ imageId: v.image.id, categoryId: categories[c.classIndex].id, bbox, score: c.score });
