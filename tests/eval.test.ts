@@ -109,6 +109,22 @@ describe('COCO evaluation on hand-computed cases', () => {
     expect(evaluateBoxes([1], cats.slice(0, 1), [gt(1, 1, A)], [...other, dt(1, 1, A, 0.5)]).ap).toBeCloseTo(1, 12);
   });
 
+  it('finds the score where F1 at IoU 0.5 peaks, over all categories, and cannot split tied scores', () => {
+    const gts = [gt(1, 1, A), gt(1, 2, B), gt(2, 1, B)];
+    // Top hit, top miss, bag hit, bag miss: F1 = 2/4, 2/5, 4/6, 4/7 after each; the third is best.
+    const dts = [dt(1, 1, A, 0.9), dt(2, 1, far, 0.8), dt(1, 2, B, 0.7), dt(1, 2, far, 0.6)];
+    const r = evaluateBoxes([1, 2], cats.slice(0, 2), gts, dts);
+    expect(r.bestF1!.minScore).toBe(0.7);
+    expect(r.bestF1!.f1).toBeCloseTo(2 / 3, 12);
+    expect([r.bestF1!.precision, r.bestF1!.recall, r.bestF1!.detectionsPerImage]).toEqual([2 / 3, 2 / 3, 1.5]);
+    // A miss scored like the bag hit: no threshold keeps one without the other, so 4/7 there; 2/4 at 0.9 is no better.
+    const tied = evaluateBoxes([1, 2], cats.slice(0, 2), gts, [...dts, dt(2, 2, far, 0.7)]);
+    expect(tied.bestF1!.minScore).toBe(0.7);
+    expect(tied.bestF1!.f1).toBeCloseTo(4 / 7, 12);
+    expect(tied.bestF1!.detectionsPerImage).toBe(2);
+    expect(evaluateBoxes([1], cats.slice(0, 1), [gt(1, 1, A)], []).bestF1).toBeNull();
+  });
+
   it('ranks detections across images by score', () => {
     // Image 1: a hit at 0.6; image 2: a false positive at 0.8 and a hit at 0.7. Order: FP, TP, TP.
     const r = evaluateBoxes([1, 2], cats.slice(0, 1), [gt(1, 1, A), gt(2, 1, B)], [dt(1, 1, A, 0.6), dt(2, 1, far, 0.8), dt(2, 1, B, 0.7)]);

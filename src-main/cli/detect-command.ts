@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { DetectorPool, defaultWorkerCount } from '../core/detector-pool.js';
+import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { FileProblem } from '../core/errors.js';
 import { resolveModel } from '../core/models/registry.js';
 import { EXIT } from './exit-codes.js';
 
-export async function runDetect(files: string[], opts: { model?: string; minScore: number }): Promise<number> {
+export async function runDetect(files: string[], opts: { model?: string; minScore?: number }): Promise<number> {
   const model = resolveModel(opts.model);
-  const pool = await DetectorPool.start(model, { minScore: opts.minScore, workers: Math.min(files.length, defaultWorkerCount()) });
+  const pool = await DetectorPool.start(model, { minScore: opts.minScore ?? defaultMinScoreOf(model.manifest), workers: Math.min(files.length, defaultWorkerCount()) });
   let failed = 0;
   try {
     // Results print in the order the files were given, each as soon as it and those before it are done.

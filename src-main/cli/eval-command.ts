@@ -76,6 +76,12 @@ export function formatReport(result: CocoEvalResult): string {
   lines.push(`AP50    IoU 0.50       ${fmt(result.ap50)}`);
   lines.push(`AP75    IoU 0.75       ${fmt(result.ap75)}`);
   lines.push(`AR@${result.maxDetections}  IoU 0.50:0.95  ${fmt(result.recall)}`);
+  const op = result.bestF1;
+  if (op) {
+    lines.push(
+      `best F1 at IoU 0.50: ${fmt(op.f1)} at min score ${op.minScore.toFixed(2)} (precision ${fmt(op.precision)}, recall ${fmt(op.recall)}, ${op.detectionsPerImage.toFixed(1)} boxes per image)`,
+    );
+  }
   lines.push('');
   const header = ['category', 'GT', 'crowd', 'detections', 'AP', 'AP50', 'AP75', `AR@${result.maxDetections}`];
   const rows = result.perCategory.map((c) => [c.name, String(c.gtCount), String(c.crowdCount), String(c.detectionCount), fmt(c.ap), fmt(c.ap50), fmt(c.ap75), fmt(c.recall)]);
@@ -101,6 +107,7 @@ export function resultJson(result: CocoEvalResult, extra: Record<string, unknown
     recall: result.recall,
     apSharedCategories: result.apSharedCategories,
     maxDetections: result.maxDetections,
+    bestF1: result.bestF1,
     perCategory: result.perCategory.map(({ precision: _, ...c }) => c),
     matching: result.matching,
     notes: matchingNotes(result),

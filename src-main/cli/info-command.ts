@@ -1,5 +1,6 @@
 import { backendDetails, initBackend } from '../core/backend.js';
 import { isInstalled, listModels, modelsRoot, defaultModelId } from '../core/models/registry.js';
+import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { EXIT } from './exit-codes.js';
 
 export async function runInfo(opts: { json?: boolean }, version: string): Promise<number> {
@@ -17,6 +18,7 @@ export async function runInfo(opts: { json?: boolean }, version: string): Promis
     version: m.manifest.version,
     input: `${m.manifest.input.width}x${m.manifest.input.height}`,
     categories: m.manifest.categories.map((c) => c.name),
+    defaultMinScore: defaultMinScoreOf(m.manifest),
     license: m.manifest.license,
     installed: isInstalled(m),
     default: m.manifest.id === defaultModel,
@@ -42,7 +44,7 @@ export async function runInfo(opts: { json?: boolean }, version: string): Promis
     `sharp:     ${info.sharp.sharp} (libvips ${info.sharp.vips})`,
     `models in: ${info.modelsFolder}`,
     ...models.map(
-      (m) => `  ${m.default ? '*' : ' '} ${m.id.padEnd(14)} ${m.version.padEnd(8)} ${m.input.padEnd(8)} ${m.installed ? '' : '(weights missing) '}${m.name}\n      categories: ${m.categories.join(', ')}\n      licence: ${m.license}`,
+      (m) => `  ${m.default ? '*' : ' '} ${m.id.padEnd(14)} ${m.version.padEnd(8)} ${m.input.padEnd(8)} ${m.installed ? '' : '(weights missing) '}${m.name}\n      categories: ${m.categories.join(', ')}\n      shows boxes from score ${m.defaultMinScore} up unless told otherwise\n      licence: ${m.license}`,
     ),
     '  (* the default model)',
   ];

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { UsageError } from '../core/errors.js';
 import { labelFolder, type LabelProgress } from '../core/label.js';
 import { resolveModel } from '../core/models/registry.js';
+import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { parseShard } from '../core/shard.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';
@@ -12,7 +13,8 @@ import { stopOnInterrupt } from './interrupt.js';
 interface LabelOptions {
   out: string;
   model?: string;
-  minScore: number;
+  /** Absent: the model's own default. */
+  minScore?: number;
   workers?: number;
   shard?: string;
   progress: 'auto' | 'bar' | 'lines' | 'none';
@@ -83,7 +85,7 @@ export async function runLabel(dir: string, opts: LabelOptions): Promise<number>
     result = await labelFolder({
       dir,
       model,
-      minScore: opts.minScore,
+      minScore: opts.minScore ?? defaultMinScoreOf(model.manifest),
       workers: opts.workers,
       shard,
       signal: interrupt.signal,

@@ -10,6 +10,7 @@ import { runMerge } from './merge-command.js';
 import { runTrain } from './train-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from '../core/errors.js';
+import { DEFAULT_MIN_SCORE } from '../core/models/manifest.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string };
 
@@ -34,7 +35,8 @@ program
   .exitOverride();
 
 const modelOption = () => new Option('-m, --model <id-or-folder>', 'model id under models/, or the path of a model folder (default: the built-in model)');
-const minScoreOption = () => new Option('-s, --min-score <score>', 'drop detections scoring below this, 0 to 1').argParser(minScore).default(0.35);
+const minScoreOption = () =>
+  new Option('-s, --min-score <score>', `drop detections scoring below this, 0 to 1 (default: the model's own, ${DEFAULT_MIN_SCORE} where it names none)`).argParser(minScore);
 
 program
   .command('detect')

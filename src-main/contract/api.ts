@@ -89,7 +89,8 @@ export const workspaceSchema = z.object({
   home: z.string().nullable(),
   images: z.array(imageSummarySchema),
   categories: z.array(categorySchema),
-  model: z.object({ id: z.string(), name: z.string(), version: z.string() }),
+  /** defaultMinScore: where the window's confidence slider starts for this model. */
+  model: z.object({ id: z.string(), name: z.string(), version: z.string(), defaultMinScore: z.number().min(0).max(1) }),
   save: saveInfoSchema,
   batch: batchProgressSchema,
   /** Which transport-specific features work: dialogs in the desktop app, uploads in the browser build. */

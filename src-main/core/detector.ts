@@ -5,7 +5,7 @@ import { boxToSource } from './letterbox.js';
 import { decodeLetterboxed, type LetterboxedImage } from './images.js';
 import { decodeNanodet, type NanodetLevel } from './models/decode-nanodet.js';
 import { decodeYolo } from './models/decode-yolo.js';
-import type { ModelManifest } from './models/manifest.js';
+import { defaultMinScoreOf, type ModelManifest } from './models/manifest.js';
 import { resolveModel, type ResolvedModel } from './models/registry.js';
 import { classwiseNms, type Candidate } from './nms.js';
 import { loadBaseGraph } from './train/fpn-base.js';
@@ -36,7 +36,6 @@ export interface ImageDetections {
   timings: StageTimings;
 }
 
-export const DEFAULT_MIN_SCORE = 0.35;
 const MAX_DETECTIONS = 100;
 
 /** Loads a tfjs graph model from local files only: the weights never come from the network. */
@@ -261,7 +260,7 @@ export class Detector {
     };
   }
 
-  async detectFile(file: string, minScore = DEFAULT_MIN_SCORE): Promise<ImageDetections> {
+  async detectFile(file: string, minScore = defaultMinScoreOf(this.model.manifest)): Promise<ImageDetections> {
     const t0 = performance.now();
     const image = await this.decode(file);
     return this.detectDecoded(file, image, minScore, performance.now() - t0);

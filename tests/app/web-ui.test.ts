@@ -11,6 +11,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IMPORT_BYTES } from '../../src-main/contract/import-limit';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
+import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
+import { resolveModel } from '../../src-main/core/models/registry';
 import { hasShared, repoRoot, sharedDataset, tempDir, drawScene } from '../helpers';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -147,6 +149,10 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
   it('starts empty, with the named controls', async () => {
     for (const name of ['Open images', 'Open folder', 'Label all', 'Undo', 'Redo', 'Export COCO']) await expect(page.getByRole('button', { name, exact: true }).count()).resolves.toBe(1);
     await expect(page.getByRole('slider', { name: 'Confidence' }).count()).resolves.toBe(1);
+    // The slider starts where the model's manifest says (fashion-ccp: where F1 peaked on its validation split).
+    const ws = await api(server!, 'getWorkspace');
+    expect(ws.model.defaultMinScore).toBe(defaultMinScoreOf(resolveModel(undefined).manifest));
+    await expect(page.getByRole('slider', { name: 'Confidence' }).inputValue()).resolves.toBe(String(ws.model.defaultMinScore));
     await expect(page.getByRole('checkbox', { name: 'footwear', exact: true }).isChecked()).resolves.toBe(true);
     await expect(page.getByRole('listbox', { name: 'Images' }).count()).resolves.toBe(1);
     await page.screenshot({ path: path.join(shots, '01-empty.png') });

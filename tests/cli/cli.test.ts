@@ -162,7 +162,30 @@ describe('fashion-detect info', () => {
     const info = JSON.parse(r.stdout);
     expect(info.backend).toBe('wasm');
     expect(info.wasmSimd).toBe(true);
-    expect(info.models.find((m: { id: string }) => m.id === 'coco-nanodet')).toMatchObject({ installed: true, input: '416x416' });
+    expect(info.models.find((m: { id: string }) => m.id === 'coco-nanodet')).toMatchObject({ installed: true, input: '416x416', defaultMinScore: 0.35 });
+    expect(info.models.find((m: { id: string }) => m.id === 'fashion-ccp')).toMatchObject({ installed: true, default: true, defaultMinScore: 0.5 });
+  });
+});
+
+describe('the default minimum score', () => {
+  it("is the model's own: fashion-ccp shows boxes from 0.5 unless told otherwise", async () => {
+    const dir = tempDir();
+    const photo = copySharedPhotos(dir, 1, 'unlabeled')[0];
+    if (!photo) {
+      console.log('NOTE: ../shared is absent: a drawn picture may give no boxes near either threshold, so this check is skipped');
+      return;
+    }
+    const scores = async (args: string[]) => {
+      const r = await runCli(['detect', photo, ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout).detections as { score: number }[]).map((d) => d.score);
+    };
+    const byDefault = await scores([]);
+    const low = await scores(['--min-score', '0.2']);
+    expect(byDefault.length).toBeGreaterThan(0);
+    expect(Math.min(...byDefault)).toBeGreaterThanOrEqual(0.5);
+    expect(low.filter((s) => s >= 0.5).sort()).toEqual([...byDefault].sort());
+    expect(low.length).toBeGreaterThan(byDefault.length);
   });
 });
 

@@ -98,7 +98,20 @@ export interface CocoEvalResult {
   iouThresholds: readonly number[];
   recallThresholds: readonly number[];
   perCategory: CategoryEval[];
+  /** null without ground truth or detections. */
+  bestF1: OperatingPoint | null;
   matching: MatchReport;
+}
+
+/** Where F1 at IoU 0.5, over all categories together, peaks: a starting point for the confidence slider. */
+export interface OperatingPoint {
+  /** Keep detections scoring at least this. */
+  minScore: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Detections a picture at this score, on average. */
+  detectionsPerImage: number;
 }
 
 export interface EvaluateOptions {
@@ -234,6 +247,30 @@ function accumulate(evals: ImageEval[], thresholds: readonly number[]): { precis
   return { precision, recall };
 }
 
+/** Sweeps the score threshold over every category's detections at IoU 0.5 (matching is greedy by score, so a threshold only cuts the list). */
+function bestF1(evals: readonly ImageEval[], imageCount: number): OperatingPoint | null {
+  const counted = evals.reduce((n, e) => n + e.gtIgnored.filter((i) => !i).length, 0);
+  const dets = evals.flatMap((e) => e.scores.map((score, d) => ({ score, matched: e.matched[0][d], ignored: e.ignored[0][d] })));
+  if (counted === 0 || dets.length === 0) return null;
+  dets.sort((a, b) => b.score - a.score);
+  let best: OperatingPoint | null = null;
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < dets.length; i++) {
+    if (!dets[i].ignored) {
+      if (dets[i].matched) tp++;
+      else fp++;
+    }
+    // Only where the next detection scores lower can the threshold fall between them.
+    if (i + 1 < dets.length && dets[i + 1].score === dets[i].score) continue;
+    const f1 = (2 * tp) / (tp + fp + counted);
+    if (!best || f1 > best.f1) {
+      best = { minScore: dets[i].score, precision: tp / Math.max(1, tp + fp), recall: tp / counted, f1, detectionsPerImage: (i + 1) / imageCount };
+    }
+  }
+  return best;
+}
+
 const mean = (values: number[]) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
 
 /**
@@ -263,6 +300,7 @@ export function evaluateBoxes(
   for (const g of gts) add(gtBy, g);
   for (const d of dts) add(dtBy, d);
 
+  const allEvals: ImageEval[] = [];
   const perCategory: CategoryEval[] = categories.map((c) => {
     const evals: ImageEval[] = [];
     let gtCount = 0;
@@ -277,6 +315,7 @@ export function evaluateBoxes(
       const e = evaluateImage(g, d, maxDetections, thresholds);
       if (e) evals.push(e);
     }
+    allEvals.push(...evals);
     const acc = accumulate(evals, thresholds);
     const apAt = (t: number) => (acc ? mean(acc.precision[t])! : null);
     return {
@@ -302,6 +341,7 @@ export function evaluateBoxes(
     iouThresholds: thresholds,
     recallThresholds: RECALL_THRESHOLDS,
     perCategory,
+    bestF1: bestF1(allEvals, imageIds.length),
   };
 }
 

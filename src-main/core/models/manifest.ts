@@ -72,7 +72,20 @@ export const manifestSchema = z.object({
     trainedBy: z.string().optional(),
   }),
   weights: z.array(z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+  /**
+   * The minimum score the window's confidence slider and the command line start at for this model
+   * (`train` writes where F1 peaked on its validation split); DEFAULT_MIN_SCORE where absent.
+   */
+  defaultMinScore: z.number().min(0).max(1).optional(),
 }).refine((m) => m.format !== 'fpn-head' || m.base !== undefined, { message: "format 'fpn-head' needs a base", path: ['base'] });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
+
+/** Where boxes are shown from for a model that names no default of its own. */
+export const DEFAULT_MIN_SCORE = 0.35;
+
+/** The score a model's boxes are shown from unless a person chooses another. */
+export function defaultMinScoreOf(manifest: ModelManifest): number {
+  return manifest.defaultMinScore ?? DEFAULT_MIN_SCORE;
+}
 export type ModelCategory = z.infer<typeof categorySchema>;

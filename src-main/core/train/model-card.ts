@@ -66,6 +66,13 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
       ? `On ${v.images} photos: mAP50 **${f3(v.ap50)}**, mAP[.5:.95] **${f3(v.ap)}**, AP75 ${f3(v.ap75)} (COCO evaluation, 100 detections a photo, minimum score 0.05).`
       : 'No validation split was held out.',
     '',
+    ...(v?.bestF1 && manifest.defaultMinScore !== undefined
+      ? [
+          `The app and the command line show boxes from score ${manifest.defaultMinScore.toFixed(2)} up unless a person chooses another: there F1 at IoU 0.5 peaks on this split ` +
+            `(precision ${f3(v.bestF1.precision)}, recall ${f3(v.bestF1.recall)}, ${v.bestF1.detectionsPerImage.toFixed(1)} boxes a photo).`,
+          '',
+        ]
+      : []),
     ...(v
       ? ['| category | boxes | AP50 | AP[.5:.95] |', '|---|---:|---:|---:|', ...v.perCategory.map((c) => `| ${c.name} | ${c.gtCount} | ${f3(c.ap50)} | ${f3(c.ap)} |`), '']
       : []),

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, tf } from '../backend.js';
 import { UsageError } from '../errors.js';
-import { evaluateBoxes, type CategoryEval } from '../eval/coco-eval.js';
+import { evaluateBoxes, type CategoryEval, type OperatingPoint } from '../eval/coco-eval.js';
 import { boxToInput, boxToSource } from '../letterbox.js';
 import { decodeNanodet, type NanodetLevel } from '../models/decode-nanodet.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -90,6 +90,8 @@ export interface ValidationResult {
   ap50: number | null;
   ap75: number | null;
   perCategory: { name: string; gtCount: number; ap: number | null; ap50: number | null }[];
+  /** Where F1 at IoU 0.5 peaks: the model's default minimum score. */
+  bestF1: OperatingPoint | null;
 }
 
 export interface TrainResult {
@@ -316,6 +318,7 @@ function validate(
     ap50: result.ap50,
     ap75: result.ap75,
     perCategory: result.perCategory.map((c: CategoryEval) => ({ name: c.name, gtCount: c.gtCount, ap: c.ap, ap50: c.ap50 })),
+    bestF1: result.bestF1,
   };
 }
 
@@ -667,6 +670,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // No `npm` here: the weights are this folder's own; the base's npm source is in its own manifest.
       source: { trainedBy: `fashion-detect train on ${path.basename(opts.annotations)}, base ${baseModel.manifest.id} (${baseModel.manifest.source.npm ?? 'local'})` },
       weights,
+      ...(validation?.bestF1 ? { defaultMinScore: Math.round(validation.bestF1.minScore * 100) / 100 } : {}),
     };
     const metrics = {
       data: {

@@ -28,6 +28,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import type { Category } from '../categories.js';
 import { DetectorPool } from '../detector-pool.js';
 import type { ImageDetections } from '../detector.js';
+import { DEFAULT_MIN_SCORE, defaultMinScoreOf } from '../models/manifest.js';
 import { FileProblem } from '../errors.js';
 import { isImagePath, readImageInfo } from '../images.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
@@ -207,7 +208,9 @@ export class WorkspaceService implements ApiService {
       home: this.home,
       images: [...this.images.values()].map((img) => this.summary(img)),
       categories: this.categoryInfo,
-      model: this.model ? { id: this.model.manifest.id, name: this.model.manifest.name, version: this.model.manifest.version } : { id: 'none', name: this.modelProblem ?? 'no model', version: '' },
+      model: this.model
+        ? { id: this.model.manifest.id, name: this.model.manifest.name, version: this.model.manifest.version, defaultMinScore: defaultMinScoreOf(this.model.manifest) }
+        : { id: 'none', name: this.modelProblem ?? 'no model', version: '', defaultMinScore: DEFAULT_MIN_SCORE },
       save: this.saveInfo(),
       batch: { ...this.batch },
       features: { dialogs: Boolean(this.options.dialogs), uploads: Boolean(this.options.uploadsDir) },

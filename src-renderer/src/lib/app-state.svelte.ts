@@ -62,7 +62,9 @@ export class AppState {
   drawCategory = $state(1);
 
   checked = $state<Record<number, boolean>>({});
+  /** Starts where the model suggests (its manifest's defaultMinScore), until the person moves the slider. */
   minScore = $state(0.35);
+  private minScoreChosen = false;
   exportOnlyChecked = $state(true);
   exportUseMinScore = $state(true);
   exportVerifiedOnly = $state(false);
@@ -124,6 +126,7 @@ export class AppState {
       const saveEventsBefore = this.saveEvents;
       const ws = await call('getWorkspace', {});
       this.workspace = ws;
+      if (!this.minScoreChosen) this.minScore = ws.model.defaultMinScore;
       this.setImages(ws.images);
       if (this.categories.length === 0 || this.categories.length !== ws.categories.length) {
         this.categories = ws.categories;
@@ -211,6 +214,7 @@ export class AppState {
   }
 
   setMinScore(value: number): void {
+    this.minScoreChosen = true;
     this.minScore = value;
     this.scheduleStats(60, true);
   }
