@@ -103,6 +103,8 @@ export const openResultSchema = z.object({
   added: z.number().int().nonnegative(),
   /** Already in the workspace, so not added twice. */
   alreadyOpen: z.number().int().nonnegative(),
+  /** Open already, but uploaded again with other content under the same name: its boxes were cleared and it is labelled again. */
+  replaced: z.number().int().nonnegative(),
   /** Work restored from a saved project (images with boxes or state). */
   restored: z.number().int().nonnegative(),
   /** Images of the workspace still to label and not queued (a big set waits for Label all, also after a crash). */

@@ -36,6 +36,13 @@ const STATIC_TYPES: Record<string, string> = {
 const MAX_API_BODY = 300 * 1024 * 1024;
 const MAX_UPLOAD = 300 * 1024 * 1024;
 /** The header every API and upload call carries: a cross-site page cannot send it without a preflight, which is never answered. */
+/** True when `file` is a plain file (not a link) with exactly these bytes. */
+async function holdsBytes(file: string, bytes: Buffer): Promise<boolean> {
+  const st = await fs.promises.lstat(file).catch(() => undefined);
+  if (!st?.isFile() || st.size !== bytes.length) return false;
+  return (await fs.promises.readFile(file)).equals(bytes);
+}
+
 export const CLIENT_HEADER = 'x-fashion-detect';
 
 export interface WebServerOptions {
@@ -145,9 +152,15 @@ export function startWebServer(options: WebServerOptions): Promise<WebServer> {
     // A folder in the way, or a link planted in the upload folder, must not redirect the write.
     const realParent = await fs.promises.realpath(path.dirname(file));
     if (path.relative(await fs.promises.realpath(root), realParent).startsWith('..')) throw new HttpProblem(400, 'bad upload name');
+    const target = path.join(realParent, path.basename(file));
+    // The same photo dropped again is left as it is, so the workspace keeps its boxes and corrections.
+    if (await holdsBytes(target, body)) {
+      sendJson(res, 200, { ok: true, name: name.data, bytes: body.length, unchanged: true });
+      return;
+    }
     const tmp = path.join(realParent, `.${path.basename(file)}.${process.pid}.${Date.now()}.upload`);
     await fs.promises.writeFile(tmp, body);
-    await fs.promises.rename(tmp, path.join(realParent, path.basename(file)));
+    await fs.promises.rename(tmp, target);
     sendJson(res, 200, { ok: true, name: name.data, bytes: body.length });
   }
 

@@ -441,6 +441,28 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     await page.screenshot({ path: path.join(shots, '09-restored-after-kill.png') });
   });
 
+  it('keeps the boxes of a photo dropped again; a different file of the same name is labelled afresh', async () => {
+    const firstName = hasShared ? '0001.jpg' : 'scene1.jpg';
+    const id = (await api(server!, 'getWorkspace')).images.find((i: { name: string }) => i.name === firstName).id;
+    const before = await api(server!, 'getImage', { id });
+    expect(before.boxes.some((b: { verified: boolean }) => b.verified)).toBe(true);
+    // Dropping a folder again to add a few photos must not cost the corrections made on the others.
+    await dropFiles(page, [(await photos()).find((f) => f.name === firstName)!]);
+    await page.getByText('0 images added, 1 already open').waitFor();
+    expect((await api(server!, 'getImage', { id })).boxes).toEqual(before.boxes);
+
+    await dropFiles(page, [{ name: firstName, bytes: await (await drawScene(400, 600, 9)).jpeg().toBuffer(), type: 'image/jpeg' }]);
+    await page.getByText(/1 replaced by a different file of the same name: its boxes were cleared and labelled again/).waitFor();
+    let replaced = await api(server!, 'getImage', { id });
+    for (let i = 0; i < 300 && replaced.state !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      replaced = await api(server!, 'getImage', { id });
+    }
+    expect(replaced.state).toBe('done');
+    expect([replaced.width, replaced.height]).toEqual([400, 600]);
+    expect(replaced.boxes.some((b: { verified: boolean }) => b.verified)).toBe(false);
+  });
+
   it('ran under the strict CSP without violations or page errors', () => {
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -273,14 +273,14 @@ export class WorkspaceService implements ApiService {
   async openImagesDialog(): Promise<OpenResult> {
     const dialogs = this.requireDialogs();
     const files = await dialogs.chooseImages();
-    if (files.length === 0) return { added: 0, alreadyOpen: 0, restored: 0, waiting: this.waitingCount(), problems: [], cancelled: true };
+    if (files.length === 0) return { added: 0, alreadyOpen: 0, replaced: 0, restored: 0, waiting: this.waitingCount(), problems: [], cancelled: true };
     return this.open(files);
   }
 
   async openFolderDialog(): Promise<OpenResult> {
     const dialogs = this.requireDialogs();
     const folder = await dialogs.chooseFolder();
-    if (!folder) return { added: 0, alreadyOpen: 0, restored: 0, waiting: this.waitingCount(), problems: [], cancelled: true };
+    if (!folder) return { added: 0, alreadyOpen: 0, replaced: 0, restored: 0, waiting: this.waitingCount(), problems: [], cancelled: true };
     return this.open([folder]);
   }
 
@@ -414,6 +414,7 @@ export class WorkspaceService implements ApiService {
     }
     let added = 0;
     let alreadyOpen = 0;
+    let replaced = 0;
     let restored = 0;
     const fresh: string[] = [];
     for (const { file, folder } of found) {
@@ -442,6 +443,7 @@ export class WorkspaceService implements ApiService {
           existing.revision++;
           this.forget(existing);
           fresh.push(existing.id);
+          replaced++;
           this.emitImage(existing);
         } else {
           alreadyOpen++;
@@ -479,7 +481,7 @@ export class WorkspaceService implements ApiService {
     if (added > 0 || fresh.length > 0) this.options.emit({ type: 'workspace' });
     // A few dropped photos are labelled at once; a big folder waits for "Label all".
     if (fresh.length > 0 && fresh.length <= (this.options.autoLabelLimit ?? 24)) this.enqueue(fresh, true);
-    return { added, alreadyOpen, restored, waiting: this.waitingCount(), problems: problems.map((p) => ({ file: this.home ? this.nameFor(p.file) : p.file, reason: p.reason })), cancelled: false };
+    return { added, alreadyOpen, replaced, restored, waiting: this.waitingCount(), problems: problems.map((p) => ({ file: this.home ? this.nameFor(p.file) : p.file, reason: p.reason })), cancelled: false };
   }
 
   private waitingCount(): number {

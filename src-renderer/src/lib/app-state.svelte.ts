@@ -346,6 +346,7 @@ export class AppState {
     const parts = [`${result.added} image${result.added === 1 ? '' : 's'} added`];
     if (result.restored) parts.push(`${result.restored} with saved work`);
     if (result.alreadyOpen) parts.push(`${result.alreadyOpen} already open`);
+    if (result.replaced) parts.push(`${result.replaced} replaced by a different file of the same name: ${result.replaced === 1 ? 'its boxes were' : 'their boxes were'} cleared and labelled again`);
     // Saved work with photos still to label: a batch that was cancelled or cut short by a crash.
     if (result.restored && result.waiting) parts.push(`${result.waiting} still to label: Label all goes on from there`);
     if (result.problems.length) {
