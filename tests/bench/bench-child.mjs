@@ -13,6 +13,8 @@ const { values, positionals } = parseArgs({
 });
 const { resolveModel } = core('models/registry.js');
 const model = resolveModel(values.model);
+// As the CLI labels: from the model's own default minimum score.
+const minScore = core('models/manifest.js').defaultMinScoreOf(model.manifest);
 
 if (positionals[0] === 'forward') {
   const { Detector } = core('detector.js');
@@ -40,7 +42,7 @@ if (positionals[0] === 'forward') {
   const r = await labelFolder({
     dir: values.dir,
     model,
-    minScore: 0.35,
+    minScore,
     onProgress: (p) => {
       // Sampled while the workers still run: after labelFolder returns they are gone.
       const rss = process.memoryUsage().rss / 2 ** 20;
@@ -53,7 +55,7 @@ if (positionals[0] === 'forward') {
   console.log(JSON.stringify({ labelled: r.labelled, failed: r.problems.length, workers: r.workers, seconds: r.elapsedMs / 1000, imagesPerSecond: r.labelled / (r.elapsedMs / 1000), walkSeconds, rssAt1000MB, rssAtEndMB, maxRssMB: process.resourceUsage().maxRSS / 1024, cocoValid: parsed.success && cocoProblems(parsed.data).length === 0 }));
 } else {
   const { labelFolder } = core('label.js');
-  const r = await labelFolder({ dir: values.dir, model, minScore: 0.35, workers: Number(values.workers) });
+  const r = await labelFolder({ dir: values.dir, model, minScore, workers: Number(values.workers) });
   const n = Math.max(1, r.labelled);
   const perImage = Object.fromEntries(Object.entries(r.stageTotals).map(([k, v]) => [k, v / n]));
   console.log(JSON.stringify({ workers: r.workers, labelled: r.labelled, failed: r.problems.length, seconds: r.elapsedMs / 1000, imagesPerSecond: r.labelled / (r.elapsedMs / 1000), perImage, maxRssMB: process.resourceUsage().maxRSS / 1024 }));

@@ -68,6 +68,8 @@ describe('non-maximum suppression', () => {
     expect(classwiseNms([bothShoes, oneShoe], 0.6, { nestedScoreFactor: 1 }).map((k) => k.score)).toEqual([0.8, 0.7]);
     // Scored down below the minimum score: dropped, as the decoder drops such boxes to begin with.
     expect(classwiseNms([bothShoes, oneShoe, bag], 0.6, { minScore: 0.4 }).map((k) => k.score)).toEqual([0.8, 0.5]);
+    // The cut comes after scoring down: the bag, scored below the shoe, outranks it in the end.
+    expect(classwiseNms([bothShoes, oneShoe, bag], 0.6, { maxKeep: 2 }).map((k) => k.score)).toEqual([0.8, 0.5]);
   });
 });
 
