@@ -154,6 +154,8 @@ export const statisticsSchema = z.object({
   failed: z.number().int().nonnegative(),
   /** Boxes per category over the whole set, at or above minScore (verified boxes always count). */
   perCategory: z.array(z.object({ categoryId: z.number().int().positive(), count: z.number().int().nonnegative() })),
+  /** Boxes per image at or above minScore (verified boxes always count), for the image list; images with none are left out. */
+  perImage: z.record(imageIdSchema, z.number().int().positive()),
 });
 
 /** A relative name of an uploaded file: "a/b/photo.jpg", no "..", no absolute path, no hidden parts. */

@@ -229,6 +229,15 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     const shown = current.boxes.filter((b: { score: number; verified: boolean }) => b.verified || b.score >= threshold).length;
     expect(shown).toBeLessThan(total);
     await expect(boxes(page).count()).resolves.toBe(shown);
+    // The image list counts at the slider too: the open photo at once, the others with the statistics.
+    const pct = Math.round(threshold * 100);
+    const row = (name: string, n: number, all: number) => page.locator(`[role=option][aria-label="${name}, done, ${n} items at ${pct}%, ${all} found"]`);
+    await row(current.name, shown, total).waitFor({ timeout: 5000 });
+    for (const other of ws.images.filter((i: { id: string; state: string }) => i.id !== current.id && i.state === 'done')) {
+      const detail = await api(server!, 'getImage', { id: other.id });
+      const n = detail.boxes.filter((b: { score: number; verified: boolean }) => b.verified || b.score >= threshold).length;
+      await row(other.name, n, detail.boxes.length).waitFor({ timeout: 5000 });
+    }
     await page.screenshot({ path: path.join(shots, '04-filtered.png') });
     await page.getByRole('slider', { name: 'Confidence' }).fill('0');
     await expect(boxes(page).count()).resolves.toBe(total);

@@ -134,6 +134,13 @@ describe('workspace service', () => {
     const stats = await h.service.getStatistics({ minScore: 0 });
     expect(stats.labelled).toBe(folder.good.length);
     expect(stats.perCategory.reduce((n, c) => n + c.count, 0)).toBe(ws.images.reduce((n, i) => n + i.count, 0));
+    // Per image, for the list: every box at 0; at 0.5 only those scoring 0.5 or more.
+    expect(stats.perImage).toEqual(Object.fromEntries(ws.images.filter((i) => i.count > 0).map((i) => [i.id, i.count])));
+    const at = await h.service.getStatistics({ minScore: 0.5 });
+    for (const i of ws.images) {
+      const boxes = (await h.service.getImage({ id: i.id })).boxes;
+      expect(at.perImage[i.id] ?? 0).toBe(boxes.filter((b) => b.verified || b.score >= 0.5).length);
+    }
   });
 
   it('serves thumbnails and display images by id only', async () => {

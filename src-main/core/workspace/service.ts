@@ -861,12 +861,19 @@ export class WorkspaceService implements ApiService {
     const counts = new Map(this.categories.map((c) => [c.id, 0]));
     let labelled = 0;
     let failed = 0;
+    const perImage: Record<string, number> = {};
     for (const img of this.images.values()) {
       if (img.state === 'done') labelled++;
       if (img.state === 'failed') failed++;
-      for (const b of img.boxes) if (b.verified || b.score >= input.minScore) counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
+      let shown = 0;
+      for (const b of img.boxes) {
+        if (!b.verified && b.score < input.minScore) continue;
+        counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
+        shown++;
+      }
+      if (shown > 0) perImage[img.id] = shown;
     }
-    return { images: this.images.size, labelled, failed, perCategory: [...counts].map(([categoryId, count]) => ({ categoryId, count })) };
+    return { images: this.images.size, labelled, failed, perCategory: [...counts].map(([categoryId, count]) => ({ categoryId, count })), perImage };
   }
 
   private exportImages(): ExportImage[] {

@@ -113,6 +113,17 @@ export class AppState {
 
   setCounts = $derived(new Map((this.stats?.perCategory ?? []).map((c) => [c.categoryId, c.count])));
 
+  /**
+   * Items of a listed photo at the slider (all categories; verified boxes always), so the list agrees
+   * with the viewer rather than counting every low-scored box kept for the slider. The open photo is
+   * counted here, at once; the others come with the statistics (asked again within 300 ms of a change).
+   */
+  shownCount(image: ImageSummary): number {
+    if (this.current && image.id === this.current.id) return this.current.boxes.filter((b) => b.verified || b.score >= this.minScore).length;
+    if (!this.stats) return image.count;
+    return this.stats.perImage[image.id] ?? 0;
+  }
+
   async start(): Promise<void> {
     onEvent((event) => this.onEvent(event));
     await this.reload();
