@@ -35,7 +35,6 @@ const STATIC_TYPES: Record<string, string> = {
 /** Requests bigger than these are refused before they are read in full. */
 const MAX_API_BODY = 300 * 1024 * 1024;
 const MAX_UPLOAD = 300 * 1024 * 1024;
-/** The header every API and upload call carries: a cross-site page cannot send it without a preflight, which is never answered. */
 /** True when `file` is a plain file (not a link) with exactly these bytes. */
 async function holdsBytes(file: string, bytes: Buffer): Promise<boolean> {
   const st = await fs.promises.lstat(file).catch(() => undefined);
@@ -43,6 +42,7 @@ async function holdsBytes(file: string, bytes: Buffer): Promise<boolean> {
   return (await fs.promises.readFile(file)).equals(bytes);
 }
 
+/** The header every API and upload call carries: a cross-site page cannot send it without a preflight, which is never answered. */
 export const CLIENT_HEADER = 'x-fashion-detect';
 
 export interface WebServerOptions {
