@@ -35,6 +35,7 @@ const STATIC_TYPES: Record<string, string> = {
 /** Requests bigger than these are refused before they are read in full. */
 const MAX_API_BODY = 300 * 1024 * 1024;
 const MAX_UPLOAD = 300 * 1024 * 1024;
+
 /** True when `file` is a plain file (not a link) with exactly these bytes. */
 async function holdsBytes(file: string, bytes: Buffer): Promise<boolean> {
   const st = await fs.promises.lstat(file).catch(() => undefined);
