@@ -129,6 +129,15 @@ describe.skipIf(!hasShared)('fashion-detect eval --images on real CCP photos (..
     const viaFile = JSON.parse((await runCli(['eval', '--gt', gt, '--pred', labels, '--json'])).stdout);
     expect(viaFile.ap).toBe(result.ap);
     expect(viaFile.perCategory).toEqual(result.perCategory);
+    expect(viaFile.notes.join('\n')).not.toMatch(/min-score/);
+
+    // Labelled at the model's default: fewer detections, lower AP, and the report says why.
+    const cutLabels = path.join(dir, 'labels-default.json');
+    expect((await runCli(['label', photos, '--out', cutLabels, '--workers', '1', '--progress', 'none'])).code).toBe(0);
+    const cut = JSON.parse((await runCli(['eval', '--gt', gt, '--pred', cutLabels, '--json'])).stdout);
+    expect(cut.ap).toBeLessThan(result.ap);
+    expect(cut.notes.join('\n')).toMatch(/written with --min-score 0\.5: AP counts only the detections above it/);
+    expect((await runCli(['eval', '--gt', gt, '--pred', cutLabels])).stdout).toMatch(/^note: these predictions were written with --min-score 0\.5/m);
   });
 });
 if (!hasShared) console.log(`SKIP eval --images on real photos: ${sharedSkipReason}`);

@@ -68,7 +68,7 @@ export function matchingNotes(result: CocoEvalResult): string[] {
   return notes;
 }
 
-export function formatReport(result: CocoEvalResult): string {
+export function formatReport(result: CocoEvalResult, extraNotes: string[] = []): string {
   const lines: string[] = [];
   lines.push(`${result.matching.imagesEvaluated} images, ${result.matching.detectionsUsed} detections, up to ${result.maxDetections} per image and category`);
   lines.push('');
@@ -90,7 +90,7 @@ export function formatReport(result: CocoEvalResult): string {
   lines.push(line(header));
   lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) lines.push(line(r));
-  const notes = matchingNotes(result);
+  const notes = [...matchingNotes(result), ...extraNotes];
   if (notes.length > 0) {
     lines.push('');
     for (const n of notes) lines.push(`note: ${n}`);
@@ -99,7 +99,7 @@ export function formatReport(result: CocoEvalResult): string {
 }
 
 /** The machine-readable result: everything but the 10 x 101 precision tables (those go to --plots). */
-export function resultJson(result: CocoEvalResult, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function resultJson(result: CocoEvalResult, extra: Record<string, unknown> = {}, extraNotes: string[] = []): Record<string, unknown> {
   return {
     ap: result.ap,
     ap50: result.ap50,
@@ -110,7 +110,7 @@ export function resultJson(result: CocoEvalResult, extra: Record<string, unknown
     bestF1: result.bestF1,
     perCategory: result.perCategory.map(({ precision: _, ...c }) => c),
     matching: result.matching,
-    notes: matchingNotes(result),
+    notes: [...matchingNotes(result), ...extraNotes],
     ...extra,
   };
 }
@@ -144,6 +144,18 @@ async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: Co
   }
 }
 
+/**
+ * A file written by `label` records the score it was cut at (info.min_score). AP needs the low-scored
+ * detections too, so a file cut at the model's default (0.5 for fashion-ccp) scores lower than the model.
+ */
+function cutNote(raw: unknown): string[] {
+  const cut = (raw as { info?: { min_score?: unknown } } | null)?.info?.min_score;
+  if (typeof cut !== 'number' || cut <= 0.05) return [];
+  return [
+    `these predictions were written with --min-score ${cut}: AP counts only the detections above it, so it comes out lower than the model's; for AP, label with --min-score 0.05 or use --images`,
+  ];
+}
+
 export async function runEval(opts: EvalOptions): Promise<number> {
   if (opts.pred && opts.images) throw new UsageError('give either --pred (a predictions file) or --images (a folder to run the model on), not both');
   if (!opts.pred && !opts.images) throw new UsageError('give --pred PRED.json, or --images DIR to run a model and evaluate in one go');
@@ -154,8 +166,11 @@ export async function runEval(opts: EvalOptions): Promise<number> {
   let interrupted = false;
   let model: string | undefined;
   let categories: string[] | undefined;
+  let notes: string[] = [];
   if (opts.pred) {
-    pred = parsePredictions(readJson(opts.pred, 'predictions'), opts.pred);
+    const raw = readJson(opts.pred, 'predictions');
+    pred = parsePredictions(raw, opts.pred);
+    notes = cutNote(raw);
   } else {
     ({ pred, failed, interrupted, model, categories } = await predictFolder(opts.images!, opts));
     if ((pred as CocoDocument).images.length === 0) throw new UsageError(`${opts.images}: no image could be labelled, nothing to evaluate`);
@@ -163,10 +178,10 @@ export async function runEval(opts: EvalOptions): Promise<number> {
   const result = evaluateCoco(gt, pred, { reportableCategories: categories });
   const plots = opts.plots ? await writePrPlots(result, opts.plots) : [];
   if (opts.json) {
-    process.stdout.write(JSON.stringify(resultJson(result, { ...(model ? { model } : {}), plots, failed, interrupted }), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(resultJson(result, { ...(model ? { model } : {}), plots, failed, interrupted }, notes), null, 2) + '\n');
   } else {
     if (model) process.stdout.write(`model ${model}\n`);
-    process.stdout.write(formatReport(result));
+    process.stdout.write(formatReport(result, notes));
     if (plots.length > 0) process.stdout.write(`precision-recall curves: ${plots.length} PNG files in ${path.resolve(opts.plots!)}\n`);
   }
   if (failed.length > 0) {
