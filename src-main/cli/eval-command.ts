@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CocoDocument } from '../core/coco.js';
 import { UsageError } from '../core/errors.js';
-import { evaluateCoco, reportableCategories, parseGroundTruth, parsePredictions, type CocoEvalResult, type Predictions } from '../core/eval/coco-eval.js';
+import { AP_MIN_SCORE, evaluateCoco, reportableCategories, parseGroundTruth, parsePredictions, type CocoEvalResult, type Predictions } from '../core/eval/coco-eval.js';
 import { writePrPlots } from '../core/eval/pr-plot.js';
 import { labelFolder } from '../core/label.js';
 import { resolveModel } from '../core/models/registry.js';
@@ -150,9 +150,9 @@ async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: Co
  */
 function cutNote(raw: unknown): string[] {
   const cut = (raw as { info?: { min_score?: unknown } } | null)?.info?.min_score;
-  if (typeof cut !== 'number' || cut <= 0.05) return [];
+  if (typeof cut !== 'number' || cut <= AP_MIN_SCORE) return [];
   return [
-    `these predictions were written with --min-score ${cut}: AP counts only the detections above it, so it comes out lower than the model's; for AP, label with --min-score 0.05 or use --images`,
+    `these predictions were written with --min-score ${cut}: AP counts only the detections above it, so it comes out lower than the model's; for AP, label with --min-score ${AP_MIN_SCORE} or use --images`,
   ];
 }
 

@@ -11,6 +11,7 @@ import { runTrain } from './train-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_MIN_SCORE } from '../core/models/manifest.js';
+import { AP_MIN_SCORE } from '../core/eval/coco-eval.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string };
 
@@ -78,7 +79,7 @@ program
   .option('--pred <file.json>', 'predictions: a COCO file with scores (as label writes) or a COCO results array')
   .option('--images <dir>', 'instead of --pred: run the model on this folder and evaluate in one go')
   .addOption(modelOption())
-  .addOption(new Option('-s, --min-score <score>', 'with --images: drop detections scoring below this, 0 to 1 (low, so AP sees the whole curve)').argParser(minScore).default(0.05))
+  .addOption(new Option('-s, --min-score <score>', 'with --images: drop detections scoring below this, 0 to 1 (low, so AP sees the whole curve)').argParser(minScore).default(AP_MIN_SCORE))
   .addOption(new Option('-w, --workers <n>', 'with --images: worker threads (default: one per core)').argParser(positiveInt))
   .option('--plots <dir>', 'write a precision-recall curve PNG per category into this folder')
   .option('--json', 'print the result as JSON')

@@ -22,6 +22,9 @@ export const IOU_THRESHOLDS: readonly number[] = linspace(0.5, 0.95, 10);
 export const RECALL_THRESHOLDS: readonly number[] = linspace(0, 1, 101);
 /** pycocotools keeps the 100 best detections per image and category. */
 export const DEFAULT_MAX_DETECTIONS = 100;
+
+/** Detections are kept down to this score for AP: low, so the precision-recall curve is whole. */
+export const AP_MIN_SCORE = 0.05;
 /** np.spacing(1): keeps tp / (tp + fp) defined, and makes a perfect score 0.9999999999999998 as in pycocotools. */
 const EPS = 2.220446049250313e-16;
 /** Area range 'all' of pycocotools: [0, 1e5 ** 2]. */

@@ -1,5 +1,6 @@
 import { writeFileAtomic } from '../atomic-write.js';
 import type { ModelManifest } from '../models/manifest.js';
+import { AP_MIN_SCORE } from '../eval/coco-eval.js';
 import type { EpochRecord, ValidationResult } from './train.js';
 
 export interface CardInput {
@@ -63,7 +64,7 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '## Validation (held-out split of the training file, never trained on)',
     '',
     v
-      ? `On ${v.images} photos: mAP50 **${f3(v.ap50)}**, mAP[.5:.95] **${f3(v.ap)}**, AP75 ${f3(v.ap75)} (COCO evaluation, 100 detections a photo, minimum score 0.05).`
+      ? `On ${v.images} photos: mAP50 **${f3(v.ap50)}**, mAP[.5:.95] **${f3(v.ap)}**, AP75 ${f3(v.ap75)} (COCO evaluation, 100 detections a photo, minimum score ${AP_MIN_SCORE}).`
       : 'No validation split was held out.',
     '',
     ...(v?.bestF1 && manifest.defaultMinScore !== undefined

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, tf } from '../backend.js';
 import { UsageError } from '../errors.js';
-import { evaluateBoxes, type CategoryEval, type OperatingPoint } from '../eval/coco-eval.js';
+import { AP_MIN_SCORE, evaluateBoxes, type CategoryEval, type OperatingPoint } from '../eval/coco-eval.js';
 import { boxToInput, boxToSource } from '../letterbox.js';
 import { decodeNanodet, type NanodetLevel } from '../models/decode-nanodet.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -107,8 +107,6 @@ const BINS = 9;
 const CHECKPOINT_JSON = 'checkpoint.json';
 const CHECKPOINT_BIN = 'checkpoint.bin';
 const HEAD_NAME = 'head';
-/** As `fashion-detect eval --images`: low, so AP sees the whole precision-recall curve. */
-const VAL_MIN_SCORE = 0.05;
 
 interface Settings {
   annotations: string;
@@ -302,8 +300,8 @@ function validate(
         }
         return { stride: l.stride, cols: l.cols, rows: l.rows, scores, distances };
       });
-      const candidates = decodeNanodet(lv, numClasses, BINS, VAL_MIN_SCORE, wanted, input.width, input.height, true);
-      for (const c of classwiseNms(candidates, iouThreshold, { maxKeep: 100, minScore: VAL_MIN_SCORE })) {
+      const candidates = decodeNanodet(lv, numClasses, BINS, AP_MIN_SCORE, wanted, input.width, input.height, true);
+      for (const c of classwiseNms(candidates, iouThreshold, { maxKeep: 100, minScore: AP_MIN_SCORE })) {
         const bbox = boxToSource(v.sample.box, c.x1, c.y1, c.x2, c.y2);
         if (bbox[2] < 1 || bbox[3] < 1) continue;
         dts.push({ imageId: v.image.id, categoryId: categories[c.classIndex].id, bbox, score: c.score });
