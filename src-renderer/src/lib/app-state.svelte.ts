@@ -95,19 +95,24 @@ export class AppState {
     return transport;
   }
 
+  /** A box the slider shows: scored at it or above, or one a person touched (verified). */
+  private atSlider(b: Box): boolean {
+    return b.verified || b.score >= this.minScore;
+  }
+
   /** Boxes of the current image that the filters show. */
   visibleBoxes = $derived.by(() => {
     const boxes = this.current?.boxes ?? [];
     // Largest first, so a small box inside a large one is drawn on top and can be picked.
     return boxes
-      .filter((b) => this.checked[b.categoryId] !== false && (b.verified || b.score >= this.minScore))
+      .filter((b) => this.checked[b.categoryId] !== false && this.atSlider(b))
       .sort((a, b) => b.bbox[2] * b.bbox[3] - a.bbox[2] * a.bbox[3]);
   });
 
   /** Per category: boxes in this image at the slider. */
   imageCounts = $derived.by(() => {
     const counts = new Map<number, number>();
-    for (const b of this.current?.boxes ?? []) if (b.verified || b.score >= this.minScore) counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
+    for (const b of this.current?.boxes ?? []) if (this.atSlider(b)) counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
     return counts;
   });
 
@@ -119,7 +124,7 @@ export class AppState {
    * counted here, at once; the others come with the statistics (asked again within 300 ms of a change).
    */
   shownCount(image: ImageSummary): number {
-    if (this.current && image.id === this.current.id) return this.current.boxes.filter((b) => b.verified || b.score >= this.minScore).length;
+    if (this.current && image.id === this.current.id) return [...this.imageCounts.values()].reduce((n, c) => n + c, 0);
     if (!this.stats) return image.count;
     return this.stats.perImage[image.id] ?? 0;
   }
