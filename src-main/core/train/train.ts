@@ -577,6 +577,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let sessionSeconds = 0;
     let stopped = false;
     const lastVal = () => state.history.at(-1)?.valAp50 ?? null;
+    // The last epoch's validation is the final model's: it is not run twice.
+    let lastValidation: ValidationResult | undefined;
     while (state.epoch < epochs && !stopped) {
       const random = seededRandom(settings.seed * 7919 + state.epoch + 1);
       const shown = photoIds.flatMap((id) => {
@@ -625,6 +627,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       if (stopped) break;
       const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+      lastValidation = val;
       state.history.push({
         epoch: state.epoch + 1,
         loss: state.stepLossSum / steps,
@@ -650,7 +653,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       return { status: 'stopped', out, epochsDone: state.epoch, epochs, trainSeconds: state.trainSeconds };
     }
 
-    const validation = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+    // Resumed after the last epoch's checkpoint, no epoch ran in this session: validate here.
+    const validation = lastValidation ?? (valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined);
     const weights = saveHead(out, HEAD_NAME, shape, params);
     const id = modelId(out, opts.id);
     const manifest: ModelManifest = {
