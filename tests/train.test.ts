@@ -6,6 +6,9 @@ import { Detector } from '../src-main/core/detector';
 import { defaultModelId, resolveModel } from '../src-main/core/models/registry';
 import { readTrainSet, splitTrainVal } from '../src-main/core/train/dataset';
 import { im2colTransposed, conv3x3, linear } from '../src-main/core/train/ops';
+import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from '../src-main/core/train/fpn-base';
+import { loadHead } from '../src-main/core/train/head';
+import { NANODET_TAIL, pretrainedTail, resizeTrainable, tunedPyramid } from '../src-main/core/train/tail';
 import { assignTargets, pyramidLevels } from '../src-main/core/train/targets';
 import { repeatFactors, train, type TrainOptions } from '../src-main/core/train/train';
 import { drawScene, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from './helpers';
@@ -84,6 +87,70 @@ describe('convolutions that train on wasm', () => {
     // dL/dx = dy w^T and dL/dw = x^T dy, written out.
     expect(maxDiff(mine[0], tf.matMul(dy, tf.transpose(w)))).toBeLessThan(1e-4);
     expect(maxDiff(mine[1], tf.matMul(tf.transpose(x), dy))).toBeLessThan(1e-4);
+  });
+});
+
+/**
+ * A bilinear resize (half-pixel centres) as two dense matrix products, rows then columns, the
+ * weights written from the definition: output o samples input (o + 0.5) * in / out - 0.5, clamped.
+ */
+function denseResize(x: tf.Tensor4D, rows: number, cols: number): tf.Tensor4D {
+  const weights = (from: number, to: number) => {
+    const m = new Float32Array(to * from);
+    for (let o = 0; o < to; o++) {
+      const at = Math.max(0, (o + 0.5) * (from / to) - 0.5);
+      const lo = Math.min(Math.floor(at), from - 1);
+      const hi = Math.min(lo + 1, from - 1);
+      m[o * from + lo] += 1 - (at - lo);
+      m[o * from + hi] += at - lo;
+    }
+    return tf.tensor2d(m, [to, from]);
+  };
+  const [b, h, w, c] = x.shape;
+  const byRows = tf.matMul(weights(h, rows), tf.transpose(x, [1, 0, 2, 3]).reshape([h, b * w * c])).reshape([rows, b, w, c]);
+  const byCols = tf.matMul(weights(w, cols), tf.transpose(byRows, [2, 1, 0, 3]).reshape([w, b * rows * c])).reshape([cols, b, rows, c]);
+  return tf.transpose(byCols, [1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+describe('the base\'s last block, rebuilt to be fine-tuned (tail)', () => {
+  beforeAll(async () => {
+    expect(await initBackend()).toBe('wasm');
+  });
+
+  it('resizes as the graph does, with the gradient of the resize written as matrices (up and down, rows != columns)', () => {
+    for (const [from, to] of [
+      [[3, 2], [6, 4]],
+      [[6, 4], [3, 2]],
+      [[5, 3], [3, 2]],
+    ] as const) {
+      const x = tf.randomNormal([2, from[0], from[1], 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+      const dy = tf.randomNormal([2, to[0], to[1], 3], 0, 1, 'float32', 8);
+      expect(maxDiff(resizeTrainable(x, to[0], to[1]), tf.image.resizeBilinear(x, [to[0], to[1]], false, true))).toBeLessThan(1e-5);
+      expect(maxDiff(denseResize(x, to[0], to[1]), tf.image.resizeBilinear(x, [to[0], to[1]], false, true))).toBeLessThan(1e-5);
+      const mine = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(resizeTrainable(a as tf.Tensor4D, to[0], to[1]), dy)))(x);
+      const reference = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(denseResize(a as tf.Tensor4D, to[0], to[1]), dy)))(x);
+      expect(maxDiff(mine, reference)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('with the exported weights gives the base graph\'s own pyramid, at a portrait input size', async () => {
+    const base = resolveModel('coco-nanodet');
+    const [width, height] = [128, 192];
+    const spec = nanodetBaseSpec(base.manifest, width, height);
+    const graph = await loadBaseGraph(base.dir, base.manifest.modelFile, width, height, spec.int32Overrides);
+    const input = tf.randomUniform([1, 3, height, width], -2, 2, 'float32', 9);
+    const reference = (graph.execute(input, NANODET_FPN.outputs) as tf.Tensor[]).map((t) => tf.transpose(t, [0, 2, 3, 1]));
+    const frozen = (graph.execute(input, [...NANODET_TAIL.outputs]) as tf.Tensor[]).map((t) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D);
+    const tail = pretrainedTail(graph);
+    for (const trainable of [false, true]) {
+      const mine = tunedPyramid(frozen, tail, trainable);
+      expect(mine.map((t) => t.shape)).toEqual([[1, 24, 16, 128], [1, 12, 8, 128], [1, 6, 4, 128]]);
+      mine.forEach((t, i) => expect(maxDiff(t, reference[i])).toBeLessThan(1e-4));
+    }
+    // A different tail changes every level: the top-down path carries it down to stride 8.
+    const changed = { ...tail, lateralBias: tf.add(tail.lateralBias, 1) };
+    tunedPyramid(frozen, changed, false).forEach((t, i) => expect(maxDiff(t, reference[i])).toBeGreaterThan(0.5));
+    graph.dispose();
   });
 });
 
@@ -241,6 +308,40 @@ describe('train', () => {
     expect(lines.some((l) => /epochs of \d+ steps, 2 threads$/.test(l))).toBe(true);
     // Only the order of the float additions differs.
     expect(headWeightDiff(one, two)).toBeLessThan(1e-4);
+  });
+
+  it('--tune-tail: fine-tunes the base\'s last block, which the model then carries; threads and a resume give the same weights', async () => {
+    const straight = path.join(dir, 'tail-straight');
+    await train({ ...base(straight), tuneTail: true, threads: 1 });
+    const model = resolveModel(straight);
+    expect(model.manifest.base?.outputs).toEqual([...NANODET_TAIL.outputs]);
+    const { spec, params } = loadHead(straight, 'head.json');
+    expect(spec.tail).toBe(true);
+    expect(fs.readFileSync(path.join(straight, 'MODEL_CARD.md'), 'utf8')).toMatch(/last block; that block's three 3x3 convolutions and the 1x1 lateral into the pyramid were fine-tuned/);
+    // The block moved away from the exported weights, at a tenth of the head's learning rate.
+    const coco = resolveModel('coco-nanodet');
+    const graph = await loadBaseGraph(coco.dir, coco.manifest.modelFile, 224, 320, nanodetBaseSpec(coco.manifest, 224, 320).int32Overrides);
+    const exported = pretrainedTail(graph);
+    graph.dispose();
+    const moved = maxDiff(params.tailConv3!, exported.tailConv3);
+    expect(moved).toBeGreaterThan(1e-4);
+    expect(moved).toBeLessThan(0.05);
+
+    const detector = await Detector.load(model);
+    try {
+      const r = await detector.detectFile(path.join(dir, 'scene-1.jpg'), 0);
+      expect(r.detections.length).toBeGreaterThan(0);
+    } finally {
+      detector.dispose();
+    }
+
+    // Two threads, stopped in the first epoch and resumed (both optimisers' state in the checkpoint).
+    const resumed = path.join(dir, 'tail-resumed');
+    const abort = new AbortController();
+    const first = await train({ ...base(resumed), tuneTail: true, threads: 2, signal: abort.signal, onProgress: (p) => p.phase === 'train' && p.step === 2 && abort.abort() });
+    expect(first.status).toBe('stopped');
+    expect((await train({ ...base(resumed), tuneTail: true, threads: 2 })).status).toBe('finished');
+    expect(headWeightDiff(straight, resumed)).toBeLessThan(1e-4);
   });
 
   it('shows photos with rare categories more often (repeat-factor sampling)', () => {

@@ -14,6 +14,8 @@ export interface TrainCommandOptions {
   learningRate: number;
   width: number;
   context: boolean;
+  tuneTail?: boolean;
+  tailLearningRate: number;
   repeatThreshold: number;
   zoomOut: number;
   threads?: number;
@@ -94,6 +96,8 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       learningRate: opts.learningRate,
       width: opts.width,
       context: opts.context,
+      tuneTail: opts.tuneTail ?? false,
+      tailLearningRate: opts.tailLearningRate,
       repeatThreshold: opts.repeatThreshold,
       zoomOut: opts.zoomOut,
       threads: opts.threads,

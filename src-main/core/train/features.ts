@@ -8,8 +8,9 @@ import type { Letterbox } from '../letterbox.js';
 import type { ModelManifest } from '../models/manifest.js';
 
 /**
- * The frozen base's pyramid, computed once per photo (and once per mirrored photo) and kept, so an
- * epoch costs only the head. Features are stored NHWC per level, levels in order, in one array.
+ * The frozen base's outputs (its pyramid, or the parts before a tuned tail), computed once per photo
+ * (and once per mirrored photo) and kept, so an epoch costs only what is trained. They are stored
+ * NHWC per output, outputs in order, in one array.
  */
 export interface FeatureSample {
   features: Float32Array;
@@ -54,8 +55,7 @@ export interface FeatureExtractor {
   graph: tf.GraphModel;
   outputs: string[];
   input: ModelManifest['input'];
-  channels: number;
-  /** Identifies base and input size in cache keys. */
+  /** Identifies base, input size and outputs in cache keys. */
   fingerprint: string;
 }
 
@@ -91,16 +91,16 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, v
     const input = imageToInputTensor(image, extractor.input);
     return extractor.graph.execute(input, extractor.outputs) as tf.Tensor[];
   });
-  const parts = levels.map((t) => ({ data: t.dataSync() as Float32Array, h: t.shape[2]!, w: t.shape[3]! }));
+  const parts = levels.map((t) => ({ data: t.dataSync() as Float32Array, c: t.shape[1]!, h: t.shape[2]!, w: t.shape[3]! }));
   tf.dispose(levels);
-  const c = extractor.channels;
-  const total = parts.reduce((n, p) => n + p.h * p.w * c, 0);
+  const total = parts.reduce((n, p) => n + p.h * p.w * p.c, 0);
   const out = new Float32Array(HEADER_FLOATS + total);
   const b = image.box;
   out.set([b.srcWidth, b.srcHeight, b.dstWidth, b.dstHeight, b.scale, b.scaledWidth, b.scaledHeight]);
   let offset = HEADER_FLOATS;
   for (const p of parts) {
     // NCHW (the graph's layout) to NHWC (the head's).
+    const { c } = p;
     const plane = p.h * p.w;
     for (let ci = 0; ci < c; ci++) {
       const src = ci * plane;
@@ -117,13 +117,12 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, v
   return { features: out.slice(HEADER_FLOATS), box: b, flipped };
 }
 
-/** Per-channel mean and standard deviation over every cell of the given samples. */
-export function featureStatistics(samples: readonly FeatureSample[], channels: number): { mean: Float32Array; std: Float32Array } {
+/** Per-channel mean and standard deviation over every cell of the given pyramids (NHWC data). */
+export function featureStatistics(pyramids: readonly Float32Array[], channels: number): { mean: Float32Array; std: Float32Array } {
   const sum = new Float64Array(channels);
   const sq = new Float64Array(channels);
   let n = 0;
-  for (const s of samples) {
-    const f = s.features;
+  for (const f of pyramids) {
     for (let i = 0; i < f.length; i += channels) {
       for (let c = 0; c < channels; c++) {
         const v = f[i + c];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../backend.js';
 import { conv3x3, linear } from './ops.js';
+import { TAIL_SHAPES, TAIL_TENSORS, tunedPyramid, type TailParams, type TailTensorName } from './tail.js';
 
 /**
  * The trained part of an 'fpn-head' model: one head shared by all pyramid levels, two 3x3
@@ -14,6 +15,10 @@ import { conv3x3, linear } from './ops.js';
  * With `context`, the first convolution also gets a per-photo bias from the mean of the coarsest
  * level: what the whole outfit looks like, which a 3x3 window on one level cannot see (a skirt and
  * the lower half of a dress look alike up close).
+ *
+ * With `tail`, the model also carries its own weights for the last block of the base's backbone and
+ * its lateral into the pyramid (tail.ts), fine-tuned with the head; the base then gives the parts
+ * before that block, and the pyramid is built here.
  */
 export const headSpecSchema = z.object({
   kind: z.literal('fpn-head'),
@@ -23,14 +28,16 @@ export const headSpecSchema = z.object({
   numClasses: z.number().int().positive(),
   bins: z.number().int().min(2),
   context: z.boolean().default(false),
+  tail: z.boolean().default(false),
   weightsFile: z.string().min(1),
   tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()) })),
 });
 export type HeadSpec = z.infer<typeof headSpecSchema>;
 
-const ALL_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'conv2', 'bias2', 'out', 'outBias'] as const;
-export type HeadTensorName = (typeof ALL_HEAD_TENSORS)[number];
-export type HeadParams = Partial<Record<HeadTensorName, tf.Tensor>> & Record<Exclude<HeadTensorName, 'context'>, tf.Tensor>;
+const OWN_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'conv2', 'bias2', 'out', 'outBias'] as const;
+const ALL_HEAD_TENSORS = [...OWN_HEAD_TENSORS, ...TAIL_TENSORS];
+export type HeadTensorName = (typeof OWN_HEAD_TENSORS)[number] | TailTensorName;
+export type HeadParams = Partial<Record<'context' | TailTensorName, tf.Tensor>> & Record<Exclude<(typeof OWN_HEAD_TENSORS)[number], 'context'>, tf.Tensor>;
 
 export interface HeadShape {
   inChannels: number;
@@ -38,11 +45,17 @@ export interface HeadShape {
   numClasses: number;
   bins: number;
   context: boolean;
+  tail: boolean;
 }
 
 /** The head's tensors, in the order they are stored. */
-export function headTensorNames(s: Pick<HeadShape, 'context'>): HeadTensorName[] {
-  return ALL_HEAD_TENSORS.filter((n) => n !== 'context' || s.context);
+export function headTensorNames(s: Pick<HeadShape, 'context' | 'tail'>): HeadTensorName[] {
+  return ALL_HEAD_TENSORS.filter((n) => (n !== 'context' || s.context) && (s.tail || !(TAIL_TENSORS as string[]).includes(n)));
+}
+
+/** The tail's tensors of a head that has one. */
+export function tailOf(p: HeadParams): TailParams | undefined {
+  return p.tailConv1 ? (Object.fromEntries(TAIL_TENSORS.map((n) => [n, p[n]!])) as TailParams) : undefined;
 }
 
 export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, number[]>> {
@@ -57,11 +70,16 @@ export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, n
     bias2: [s.width],
     out: [s.width, k],
     outBias: [k],
+    ...(s.tail ? TAIL_SHAPES : {}),
   };
 }
 
-/** Fresh weights: He-normal convolutions, class bias for a 1% prior (focal-loss practice), zero distances. */
-export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Float32Array, seed: number): HeadParams {
+/**
+ * Fresh weights: He-normal convolutions, class bias for a 1% prior (focal-loss practice), zero
+ * distances; the tail, when there is one, starts as the base's own (`tail`).
+ */
+export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Float32Array, seed: number, tail?: TailParams): HeadParams {
+  if (s.tail !== (tail !== undefined)) throw new Error('a head with a tail starts from the base graph\'s tail weights');
   const shapes = headTensorShapes(s);
   const he = (shape: number[], fanIn: number, salt: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + salt);
   const outBias = new Float32Array(s.numClasses + 4 * s.bins);
@@ -77,6 +95,7 @@ export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Fl
     bias2: tf.zeros(shapes.bias2!),
     out: tf.randomNormal(shapes.out!, 0, 0.01, 'float32', seed + 3),
     outBias: tf.tensor1d(outBias),
+    ...tail,
   };
 }
 
@@ -84,22 +103,23 @@ export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Fl
  * The per-photo bias of the first convolution, [B, width]: the coarsest level's standardised
  * features averaged over the photo, through `context`. Undefined for a head without context.
  */
-export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, trainable: boolean): tf.Tensor2D | undefined {
+export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, trainable: boolean, inputGrad = false): tf.Tensor2D | undefined {
   if (!p.context) return undefined;
   const pooled = tf.mean(coarsest, [1, 2]) as tf.Tensor2D;
-  return trainable ? linear(pooled, p.context as tf.Tensor2D, false) : tf.matMul(pooled, p.context as tf.Tensor2D);
+  return trainable ? linear(pooled, p.context as tf.Tensor2D, inputGrad) : tf.matMul(pooled, p.context as tf.Tensor2D);
 }
 
 /**
  * One pyramid level, NHWC features already standardised, to [B, H * W, numClasses + 4 * bins] raw
  * outputs. `trainable` uses the convolutions with hand-written gradients; otherwise plain tf.conv2d.
+ * `inputGrad`: the features are trained too (a tuned tail), so their gradient is needed.
  */
-export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, context?: tf.Tensor2D): tf.Tensor3D {
+export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, context?: tf.Tensor2D, inputGrad = false): tf.Tensor3D {
   const [b, h, w] = x.shape;
   const conv = (input: tf.Tensor4D, kernel: tf.Tensor, inputGrad: boolean) =>
     trainable ? conv3x3(input, kernel as tf.Tensor4D, inputGrad) : tf.conv2d(input, kernel as tf.Tensor4D, 1, 'same');
   const bias1 = context ? tf.add(context.reshape([b, 1, 1, -1]), p.bias1) : p.bias1;
-  const h1 = tf.relu(tf.add(conv(x, p.conv1, false), bias1)) as tf.Tensor4D;
+  const h1 = tf.relu(tf.add(conv(x, p.conv1, inputGrad), bias1)) as tf.Tensor4D;
   const h2 = tf.relu(tf.add(conv(h1, p.conv2, true), p.bias2)) as tf.Tensor4D;
   const width = h2.shape[3];
   const flat = h2.reshape([b * h * w, width]) as tf.Tensor2D;
@@ -108,12 +128,22 @@ export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, con
 }
 
 /**
- * Inference from the base graph's NCHW pyramid outputs: per level, class scores (sigmoid applied)
+ * The standardised NHWC pyramid from the base's outputs (NHWC): the pyramid itself, or for a head
+ * with a tail the parts before it (tail.ts).
+ */
+export function standardisedPyramid(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, trainable: boolean): tf.Tensor4D[] {
+  const tail = tailOf(p);
+  const pyramid = tail ? tunedPyramid(baseOutputs, tail, trainable) : baseOutputs;
+  return pyramid.map((x) => tf.div(tf.sub(x, p.featureMean), p.featureStd) as tf.Tensor4D);
+}
+
+/**
+ * Inference from the base graph's NCHW outputs: per level, class scores (sigmoid applied)
  * [1, cells, numClasses] and distance logits [1, cells, 4 * bins], in level order.
  */
-export function headInference(levels: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
+export function headInference(baseOutputs: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
   return tf.tidy(() => {
-    const standardised = levels.map((nchw) => tf.div(tf.sub(tf.transpose(nchw, [0, 2, 3, 1]), p.featureMean), p.featureStd) as tf.Tensor4D);
+    const standardised = standardisedPyramid(baseOutputs.map((nchw) => tf.transpose(nchw, [0, 2, 3, 1]) as tf.Tensor4D), p, false);
     const context = contextBias(standardised[standardised.length - 1], p, false);
     return standardised.flatMap((x) => {
       const raw = headLevel(x, p, false, context);

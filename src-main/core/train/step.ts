@@ -1,6 +1,6 @@
 import { tf } from '../backend.js';
 import type { FeatureSample } from './features.js';
-import { contextBias, headLevel, type HeadParams, type HeadTensorName } from './head.js';
+import { contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from './head.js';
 import { batchTargets, disposeTargets, gflLoss } from './loss.js';
 import type { Level, Targets } from './targets.js';
 
@@ -9,28 +9,31 @@ import type { Level, Targets } from './targets.js';
  * and in the helper threads (train-worker), each on its own part; the parts' gradients are added up.
  */
 
-/** Standardised NHWC level data of a batch of samples, one array per level ([n, rows, cols, channels]). */
-export function standardisedLevels(samples: readonly FeatureSample[], levels: readonly Level[], channels: number, mean: Float32Array, std: Float32Array): Float32Array[] {
-  const inv = std.map((s) => 1 / s);
+/** The shape of one of the base's outputs as stored in a sample (NHWC). */
+export interface BaseOutputShape {
+  rows: number;
+  cols: number;
+  channels: number;
+}
+
+/** The base outputs of a batch of samples, one NHWC array per output ([n, rows, cols, channels]). */
+export function batchBaseOutputs(samples: readonly FeatureSample[], shapes: readonly BaseOutputShape[]): Float32Array[] {
   let offset = 0;
-  return levels.map((l) => {
-    const size = l.rows * l.cols * channels;
+  return shapes.map((s) => {
+    const size = s.rows * s.cols * s.channels;
     const data = new Float32Array(samples.length * size);
-    samples.forEach((s, bi) => {
-      const src = s.features;
-      const dst = bi * size;
-      for (let i = 0; i < size; i += channels) {
-        for (let c = 0; c < channels; c++) data[dst + i + c] = (src[offset + i + c] - mean[c]) * inv[c];
-      }
-    });
+    samples.forEach((sample, bi) => data.set(sample.features.subarray(offset, offset + size), bi * size));
     offset += size;
     return data;
   });
 }
 
 export interface StepPart {
-  /** Standardised level data from `standardisedLevels`. */
-  levels: Float32Array[];
+  /** The part's base outputs, from `batchBaseOutputs`. */
+  inputs: Float32Array[];
+  /** The pyramid's per-channel standardisation (fixed when the head is made). */
+  featureMean: Float32Array;
+  featureStd: Float32Array;
   targets: Targets[];
   /** Positive cells in the whole batch, so the parts' losses add up to the batch's. */
   norm: number;
@@ -38,8 +41,11 @@ export interface StepPart {
 
 export interface StepGeometry {
   levels: Level[];
+  /** The base's outputs: the pyramid's levels, or with a tail the parts before it. */
+  inputs: BaseOutputShape[];
+  /** The base's last block is trained too (tail.ts). */
+  tail: boolean;
   cells: number;
-  channels: number;
   numClasses: number;
   bins: number;
 }
@@ -51,19 +57,20 @@ export function partGradients(
   g: StepGeometry,
 ): { loss: number; grads: Map<HeadTensorName, Float32Array> } {
   const n = part.targets.length;
-  const params = Object.fromEntries(variables) as unknown as HeadParams;
-  const feats = g.levels.map((l, i) => tf.tensor4d(part.levels[i], [n, l.rows, l.cols, g.channels]));
+  const inputs = g.inputs.map((s, i) => tf.tensor4d(part.inputs[i], [n, s.rows, s.cols, s.channels]));
+  const params = { ...Object.fromEntries(variables), featureMean: tf.tensor1d(part.featureMean), featureStd: tf.tensor1d(part.featureStd) } as unknown as HeadParams;
   const targets = batchTargets(part.targets, g.cells, g.numClasses, g.bins);
   const names = [...variables.keys()];
   const { value, grads } = tf.variableGrads(() => {
-    const context = contextBias(feats[feats.length - 1], params, true);
-    const raw = tf.concat(feats.map((f) => headLevel(f, params, true, context)), 1) as tf.Tensor3D;
+    const feats = standardisedPyramid(inputs, params, true);
+    const context = contextBias(feats[feats.length - 1], params, true, g.tail);
+    const raw = tf.concat(feats.map((f) => headLevel(f, params, true, context, g.tail)), 1) as tf.Tensor3D;
     return gflLoss(raw, targets, g.numClasses, g.bins, part.norm).total;
   }, names.map((name) => variables.get(name)!));
   const loss = value.dataSync()[0];
   const out = new Map<HeadTensorName, Float32Array>();
   for (const name of names) out.set(name, grads[variables.get(name)!.name].dataSync() as Float32Array);
-  tf.dispose([value, ...Object.values(grads), ...feats]);
+  tf.dispose([value, ...Object.values(grads), ...inputs, params.featureMean, params.featureStd]);
   disposeTargets(targets);
   return { loss, grads: out };
 }

@@ -1,7 +1,7 @@
 // A helper thread of `train`. The wasm backend runs one thread per backend, so to use more than one
 // core `train` shares its work with these: reading photos through the frozen base (each thread has
-// its own copy of the base graph), and each step's gradient (each thread holds a copy of the head's
-// trainable tensors and computes the gradient of its part of the batch).
+// its own copy of the base graph), and each step's gradient (each thread holds a copy of the trainable
+// tensors and computes the gradient of its part of the batch).
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, tf } from '../backend.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -21,7 +21,6 @@ export interface TrainWorkerSetup {
     overrides: Record<string, number[]>;
     input: ModelManifest['input'];
     outputs: string[];
-    channels: number;
     fingerprint: string;
   };
 }
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
   const loadExtractor = async (): Promise<FeatureExtractor> => {
     const b = setup.base;
     const graph = await loadBaseGraph(b.dir, b.modelFile, b.input.width, b.input.height, b.overrides);
-    return { graph, outputs: b.outputs, input: b.input, channels: b.channels, fingerprint: b.fingerprint };
+    return { graph, outputs: b.outputs, input: b.input, fingerprint: b.fingerprint };
   };
 
   // Requests come one at a time: the caller waits for each reply before sending the next.

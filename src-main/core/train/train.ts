@@ -15,9 +15,10 @@ import { classwiseNms } from '../nms.js';
 import { inputSizeFor, readTrainSet, seededRandom, shuffled, splitTrainVal, type TrainImage } from './dataset.js';
 import { featureStatistics, photoFeatures, type FeatureExtractor, type FeatureSample, type PhotoVariant } from './features.js';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
-import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
+import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, standardisedPyramid, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
 import { writeModelCard } from './model-card.js';
-import { partGradients, standardisedLevels, type StepGeometry, type StepPart } from './step.js';
+import { batchBaseOutputs, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
+import { NANODET_TAIL, pretrainedTail, TAIL_TENSORS, tunedPyramid, type TailParams } from './tail.js';
 import { assignTargets, cellCount, pyramidLevels, type Level, type Targets } from './targets.js';
 import type { TrainWorkerReply, TrainWorkerRequest, TrainWorkerSetup } from './train-worker.js';
 
@@ -34,6 +35,10 @@ export interface TrainOptions {
   width?: number;
   /** Give the head a per-photo context bias (see head.ts); on by default. */
   context?: boolean;
+  /** Fine-tune the last block of the base's backbone and its lateral into the pyramid with the head (tail.ts). */
+  tuneTail?: boolean;
+  /** The tail's learning rate as a share of the head's: it starts trained, so it moves slower. */
+  tailLearningRate?: number;
   /**
    * Repeat-factor sampling (as LVIS training does): a photo with a category found on fewer than this
    * share of the training photos is shown more often, up to sqrt(share / frequency) times an epoch.
@@ -116,6 +121,8 @@ interface Settings {
   input: { width: number; height: number };
   width: number;
   context: boolean;
+  tuneTail: boolean;
+  tailLearningRate: number;
   repeatThreshold: number;
   bins: number;
   batchSize: number;
@@ -176,9 +183,19 @@ function targetsFor(image: TrainImage, sample: FeatureSample, levels: Level[]): 
   return assignTargets(boxes, levels, BINS);
 }
 
-/** Standardised NHWC level tensors for a batch of samples. */
-function batchFeatures(samples: readonly FeatureSample[], levels: Level[], channels: number, mean: Float32Array, std: Float32Array): tf.Tensor4D[] {
-  return standardisedLevels(samples, levels, channels, mean, std).map((data, i) => tf.tensor4d(data, [samples.length, levels[i].rows, levels[i].cols, channels]));
+/** The base outputs of a batch of samples as NHWC tensors. */
+function batchTensors(samples: readonly FeatureSample[], shapes: readonly BaseOutputShape[]): tf.Tensor4D[] {
+  return batchBaseOutputs(samples, shapes).map((data, i) => tf.tensor4d(data, [samples.length, shapes[i].rows, shapes[i].cols, shapes[i].channels]));
+}
+
+/** A sample's pyramid (NHWC data, levels in order) through the given tail. */
+function pyramidData(sample: FeatureSample, shapes: readonly BaseOutputShape[], tail: TailParams): Float32Array {
+  const levels = tf.tidy(() => tunedPyramid(batchTensors([sample], shapes), tail, false));
+  const data = levels.map((l) => l.dataSync() as Float32Array);
+  tf.dispose(levels);
+  const out = new Float32Array(data.reduce((n, d) => n + d.length, 0));
+  data.reduce((o, d) => (out.set(d, o), o + d.length), 0);
+  return out;
 }
 
 /**
@@ -191,6 +208,8 @@ export function repeatFactors(photos: readonly TrainImage[], numClasses: number,
   const factor = withClass.map((n) => (n === 0 || threshold <= 0 ? 1 : Math.max(1, Math.sqrt(threshold / (n / photos.length)))));
   return new Map(photos.map((p) => [p.id, Math.max(1, ...p.boxes.map((b) => factor[b.classIndex]))]));
 }
+
+type Optimizers = { head: tf.AdamOptimizer; tail: tf.AdamOptimizer };
 
 /** A helper thread failed or stopped: the training cannot go on (unlike a photo that cannot be read). */
 class ThreadFailure extends Error {}
@@ -241,7 +260,7 @@ class TrainThreads {
   }
 
   async step(index: number, weights: [HeadTensorName, Float32Array][], part: StepPart): Promise<{ loss: number; grads: Map<HeadTensorName, Float32Array> }> {
-    const reply = await this.request(index, { type: 'step', weights, part }, part.levels.map((l) => l.buffer as ArrayBuffer));
+    const reply = await this.request(index, { type: 'step', weights, part }, part.inputs.map((l) => l.buffer as ArrayBuffer));
     if (reply.type !== 'grads') throw new ThreadFailure('a training thread gave an unexpected reply');
     return { loss: reply.loss, grads: new Map(reply.grads) };
   }
@@ -265,19 +284,17 @@ function validate(
   val: { image: TrainImage; sample: FeatureSample }[],
   categories: { id: number; name: string }[],
   levels: Level[],
-  channels: number,
+  inputShapes: BaseOutputShape[],
   input: { width: number; height: number },
   iouThreshold: number,
 ): ValidationResult {
   const numClasses = categories.length;
   const wanted = new Set(categories.map((_, i) => i));
-  const mean = params.featureMean.dataSync() as Float32Array;
-  const std = params.featureStd.dataSync() as Float32Array;
   const dts: { imageId: number; categoryId: number; bbox: [number, number, number, number]; score: number }[] = [];
   const batch = 8;
   for (let i = 0; i < val.length; i += batch) {
     const chunk = val.slice(i, i + batch);
-    const feats = batchFeatures(chunk.map((v) => v.sample), levels, channels, mean, std);
+    const feats = tf.tidy(() => standardisedPyramid(batchTensors(chunk.map((v) => v.sample), inputShapes), params, false));
     const context = tf.tidy(() => contextBias(feats[feats.length - 1], params, false));
     const raws = feats.map((f) => {
       const r = tf.tidy(() => headLevel(f, params, false, context));
@@ -320,10 +337,11 @@ function validate(
   };
 }
 
-async function saveCheckpoint(out: string, state: CheckpointState, params: HeadParams, optimizer: tf.AdamOptimizer): Promise<void> {
+async function saveCheckpoint(out: string, state: CheckpointState, params: HeadParams, optimizers: Optimizers): Promise<void> {
   const named: { name: string; tensor: tf.Tensor }[] = [
-    ...headTensorNames(state.settings).map((n) => ({ name: `head/${n}`, tensor: params[n]! })),
-    ...(await optimizer.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
+    ...headTensorNames({ context: state.settings.context, tail: state.settings.tuneTail }).map((n) => ({ name: `head/${n}`, tensor: params[n]! })),
+    ...(await optimizers.head.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
+    ...(state.settings.tuneTail ? await optimizers.tail.getWeights() : []).map((w) => ({ name: `adamTail/${w.name}`, tensor: w.tensor })),
   ];
   // Everything is stored as float32, Adam's int32 iteration count included (exact up to 2^24 steps).
   const buffers = named.map((w) => Buffer.from(Float32Array.from(w.tensor.dataSync()).buffer));
@@ -389,6 +407,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     input: opts.input ?? inputSizeFor(set.images),
     width: opts.width ?? 64,
     context: opts.context ?? true,
+    tuneTail: opts.tuneTail ?? false,
+    tailLearningRate: opts.tailLearningRate ?? 0.1,
     repeatThreshold: opts.repeatThreshold ?? 0.3,
     bins: BINS,
     batchSize: opts.batchSize ?? 8,
@@ -410,15 +430,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   fs.mkdirSync(out, { recursive: true });
 
   const { width: inW, height: inH } = settings.input;
-  const baseSpec = nanodetBaseSpec(baseModel.manifest, inW, inH);
+  const baseSpec = nanodetBaseSpec(baseModel.manifest, inW, inH, settings.tuneTail);
   const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, inW, inH, baseSpec.int32Overrides);
   const input: ModelManifest['input'] = { ...baseModel.manifest.input, width: inW, height: inH };
   const extractor: FeatureExtractor = {
     graph,
     outputs: baseSpec.outputs,
     input,
-    channels: NANODET_FPN.channels,
-    fingerprint: [baseModel.manifest.id, ...baseModel.manifest.weights.map((w) => w.sha256), inW, inH].join(':'),
+    fingerprint: [baseModel.manifest.id, ...baseModel.manifest.weights.map((w) => w.sha256), inW, inH, ...baseSpec.outputs].join(':'),
   };
   const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? path.join(os.tmpdir(), 'fashion-detect-features'));
   const levels = pyramidLevels(inW, inH, NANODET_FPN.strides);
@@ -427,9 +446,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const numClasses = set.categories.length;
   const { train: trainImages, val: valImages } = splitTrainVal(set.images, valSplit, settings.seed);
 
-  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context };
+  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context, tail: settings.tuneTail };
   const trainable = headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
-  const geometry: StepGeometry = { levels, cells, channels, numClasses, bins: BINS };
+  const tailNames = new Set<HeadTensorName>(TAIL_TENSORS);
+  // What a sample holds: the pyramid's levels, or the parts before the tail (at strides 8, 16, 32, 32).
+  const inputShapes: BaseOutputShape[] = settings.tuneTail
+    ? NANODET_TAIL.outputChannels.map((c, i) => ({ ...levels[Math.min(i, 2)], channels: c }))
+    : levels.map((l) => ({ ...l, channels }));
+  const geometry: StepGeometry = { levels, inputs: inputShapes, tail: settings.tuneTail, cells, numClasses, bins: BINS };
   const threadCount = Math.max(1, Math.min(settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
   const shapes = headTensorShapes(shape);
   const helpers =
@@ -437,7 +461,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ? await TrainThreads.start(threadCount - 1, {
           geometry,
           shapes: trainable.map((n) => [n, shapes[n]!]),
-          base: { dir: baseModel.dir, modelFile: baseModel.manifest.modelFile, overrides: baseSpec.int32Overrides, input, outputs: extractor.outputs, channels, fingerprint: extractor.fingerprint },
+          base: { dir: baseModel.dir, modelFile: baseModel.manifest.modelFile, overrides: baseSpec.int32Overrides, input, outputs: extractor.outputs, fingerprint: extractor.fingerprint },
         })
       : undefined;
   try {
@@ -506,8 +530,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (resumed) {
       params = Object.fromEntries(headTensorNames(shape).map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
     } else {
-      const stats = featureStatistics(trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample), channels);
-      params = initHead(shape, stats.mean, stats.std, settings.seed);
+      const tail = settings.tuneTail ? pretrainedTail(graph) : undefined;
+      const some = trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample);
+      const stats = featureStatistics(tail ? some.map((s) => pyramidData(s, inputShapes, tail)) : some.map((s) => s.features), channels);
+      params = initHead(shape, stats.mean, stats.std, settings.seed, tail);
     }
     const variables = new Map<HeadTensorName, tf.Variable>();
     for (const n of trainable) {
@@ -516,11 +542,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       params[n] = v;
       variables.set(n, v);
     }
-    const optimizer = tf.train.adam(settings.learningRate);
+    // The tail has its own optimiser: the same schedule at a share of the head's learning rate.
+    const optimizers = { head: tf.train.adam(settings.learningRate), tail: tf.train.adam(settings.learningRate * settings.tailLearningRate) };
     if (resumed) {
-      const adam = resumed.state.tensors.filter((t) => t.name.startsWith('adam/')).map((t) => ({ name: t.name.slice(5), tensor: resumed.tensors.get(t.name)! }));
-      // Adam's slots follow the variable order of the first update; they are restored in that order.
-      if (adam.length > 1) await optimizer.setWeights(adam);
+      for (const [key, optimizer] of Object.entries(optimizers)) {
+        const prefix = key === 'head' ? 'adam/' : 'adamTail/';
+        const adam = resumed.state.tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ name: t.name.slice(prefix.length), tensor: resumed.tensors.get(t.name)! }));
+        // Adam's slots follow the variable order of the first update; they are restored in that order.
+        if (adam.length > 1) await optimizer.setWeights(adam);
+      }
     }
 
     const repeats = repeatFactors(trainImages, numClasses, settings.repeatThreshold);
@@ -553,23 +583,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const threads = Math.min(threadCount, picks.length);
       const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
         const mine = picks.filter((_, k) => k % threads === t);
-        return { levels: standardisedLevels(mine.map((i) => trainSamples[i].sample), levels, channels, featureMean, featureStd), targets: mine.map((i) => trainTargets[i]), norm };
+        return { inputs: batchBaseOutputs(mine.map((i) => trainSamples[i].sample), inputShapes), featureMean, featureStd, targets: mine.map((i) => trainTargets[i]), norm };
       });
       const weights = parts.length > 1 ? trainable.map((n) => [n, variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
       // The weights are copied into each message (only the feature data is transferred).
       const others = parts.slice(1).map((part, t) => helpers!.step(t, weights, part));
       const results = [partGradients(variables, parts[0], geometry), ...(await Promise.all(others))];
-      const grads: { name: string; tensor: tf.Tensor }[] = [];
+      const grads = { head: [] as { name: string; tensor: tf.Tensor }[], tail: [] as { name: string; tensor: tf.Tensor }[] };
       for (const n of trainable) {
         const sum = results[0].grads.get(n)!;
         for (const r of results.slice(1)) {
           const g = r.grads.get(n)!;
           for (let i = 0; i < sum.length; i++) sum[i] += g[i];
         }
-        grads.push({ name: variables.get(n)!.name, tensor: tf.tensor(sum, variables.get(n)!.shape) });
+        grads[tailNames.has(n) ? 'tail' : 'head'].push({ name: variables.get(n)!.name, tensor: tf.tensor(sum, variables.get(n)!.shape) });
       }
-      optimizer.applyGradients(grads);
-      tf.dispose(grads.map((g) => g.tensor));
+      optimizers.head.applyGradients(grads.head);
+      if (grads.tail.length > 0) optimizers.tail.applyGradients(grads.tail);
+      tf.dispose([...grads.head, ...grads.tail].map((g) => g.tensor));
       return results.reduce((n, r) => n + r.loss, 0);
     };
 
@@ -605,7 +636,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const t0 = performance.now();
         const picks = order.slice(state.step * settings.batchSize, (state.step + 1) * settings.batchSize);
         const globalStep = state.epoch * steps + state.step;
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(globalStep, totalSteps, settings.learningRate);
+        const rate = learningRateAt(globalStep, totalSteps, settings.learningRate);
+        (optimizers.head as unknown as { learningRate: number }).learningRate = rate;
+        (optimizers.tail as unknown as { learningRate: number }).learningRate = rate * settings.tailLearningRate;
         const loss = await trainStep(picks);
         if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${state.epoch + 1}, step ${state.step + 1}: try a lower --learning-rate`);
         state.stepLossSum += loss;
@@ -626,7 +659,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         });
       }
       if (stopped) break;
-      const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined;
+      const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, inputShapes, settings.input, 0.6) : undefined;
       lastValidation = val;
       state.history.push({
         epoch: state.epoch + 1,
@@ -643,18 +676,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       state.epoch++;
       state.step = 0;
       state.stepLossSum = 0;
-      await saveCheckpoint(out, state, params, optimizer);
+      await saveCheckpoint(out, state, params, optimizers);
     }
 
     if (stopped) {
-      await saveCheckpoint(out, state, params, optimizer);
+      await saveCheckpoint(out, state, params, optimizers);
       log(`stopped at epoch ${state.epoch + 1}, step ${state.step}; the checkpoint is saved: run the same command to resume`);
-      disposeAll(params, optimizer);
+      disposeAll(params, optimizers);
       return { status: 'stopped', out, epochsDone: state.epoch, epochs, trainSeconds: state.trainSeconds };
     }
 
     // Resumed after the last epoch's checkpoint, no epoch ran in this session: validate here.
-    const validation = lastValidation ?? (valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, channels, settings.input, 0.6) : undefined);
+    const validation = lastValidation ?? (valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, inputShapes, settings.input, 0.6) : undefined);
     const weights = saveHead(out, HEAD_NAME, shape, params);
     const id = modelId(out, opts.id);
     const manifest: ModelManifest = {
@@ -697,7 +730,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     writeFileAtomic(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     fs.rmSync(path.join(out, CHECKPOINT_JSON), { force: true });
     fs.rmSync(path.join(out, CHECKPOINT_BIN), { force: true });
-    disposeAll(params, optimizer);
+    disposeAll(params, optimizers);
     log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50 ?? null)}, AP ${fmt(validation?.ap ?? null)}) in ${formatDuration(state.trainSeconds)} of training`);
     return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds };
   }
@@ -707,9 +740,10 @@ function fmt(v: number | null | undefined): string {
   return v === null || v === undefined ? 'n/a' : v.toFixed(3);
 }
 
-function disposeAll(params: HeadParams, optimizer: tf.Optimizer): void {
+function disposeAll(params: HeadParams, optimizers: Optimizers): void {
   tf.dispose(Object.values(params));
-  optimizer.dispose();
+  optimizers.head.dispose();
+  optimizers.tail.dispose();
 }
 
 export { headTensorShapes };
