@@ -8,7 +8,7 @@ import { readTrainSet, splitTrainVal } from '../src-main/core/train/dataset';
 import { im2colTransposed, conv3x3, linear } from '../src-main/core/train/ops';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from '../src-main/core/train/fpn-base';
 import { loadHead } from '../src-main/core/train/head';
-import { NANODET_TAIL, pretrainedTail, resizeTrainable, tunedPyramid } from '../src-main/core/train/tail';
+import { pretrainedTail, resizeTrainable, tailBaseOutputs, tunedPyramid } from '../src-main/core/train/tail';
 import { assignTargets, pyramidLevels } from '../src-main/core/train/targets';
 import { repeatFactors, train, type TrainOptions } from '../src-main/core/train/train';
 import { drawScene, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from './helpers';
@@ -112,7 +112,7 @@ function denseResize(x: tf.Tensor4D, rows: number, cols: number): tf.Tensor4D {
   return tf.transpose(byCols, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
-describe('the base\'s last block, rebuilt to be fine-tuned (tail)', () => {
+describe('the base\'s last stage, rebuilt to be fine-tuned (tail)', () => {
   beforeAll(async () => {
     expect(await initBackend()).toBe('wasm');
   });
@@ -140,16 +140,20 @@ describe('the base\'s last block, rebuilt to be fine-tuned (tail)', () => {
     const graph = await loadBaseGraph(base.dir, base.manifest.modelFile, width, height, spec.int32Overrides);
     const input = tf.randomUniform([1, 3, height, width], -2, 2, 'float32', 9);
     const reference = (graph.execute(input, NANODET_FPN.outputs) as tf.Tensor[]).map((t) => tf.transpose(t, [0, 2, 3, 1]));
-    const frozen = (graph.execute(input, [...NANODET_TAIL.outputs]) as tf.Tensor[]).map((t) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D);
-    const tail = pretrainedTail(graph);
-    for (const trainable of [false, true]) {
-      const mine = tunedPyramid(frozen, tail, trainable);
-      expect(mine.map((t) => t.shape)).toEqual([[1, 24, 16, 128], [1, 12, 8, 128], [1, 6, 4, 128]]);
-      mine.forEach((t, i) => expect(maxDiff(t, reference[i])).toBeLessThan(1e-4));
+    for (const units of [1, 2, 3]) {
+      const frozen = (graph.execute(input, tailBaseOutputs(units)) as tf.Tensor[]).map((t) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D);
+      const tail = pretrainedTail(graph, units);
+      expect(Object.keys(tail).length).toBe(4 * units + 4);
+      for (const trainable of [false, true]) {
+        const mine = tunedPyramid(frozen, tail, trainable);
+        expect(mine.map((t) => t.shape)).toEqual([[1, 24, 16, 128], [1, 12, 8, 128], [1, 6, 4, 128]]);
+        mine.forEach((t, i) => expect(maxDiff(t, reference[i])).toBeLessThan(1e-4));
+      }
+      // A different first unit changes every level: the top-down path carries it down to stride 8.
+      const first = `tail${4 - units}aBias` as const;
+      const changed = { ...tail, [first]: tf.add(tail[first]!, 1) };
+      tunedPyramid(frozen, changed, false).forEach((t, i) => expect(maxDiff(t, reference[i])).toBeGreaterThan(0.1));
     }
-    // A different tail changes every level: the top-down path carries it down to stride 8.
-    const changed = { ...tail, lateralBias: tf.add(tail.lateralBias, 1) };
-    tunedPyramid(frozen, changed, false).forEach((t, i) => expect(maxDiff(t, reference[i])).toBeGreaterThan(0.5));
     graph.dispose();
   });
 });
@@ -310,20 +314,22 @@ describe('train', () => {
     expect(headWeightDiff(one, two)).toBeLessThan(1e-4);
   });
 
-  it('--tune-tail: fine-tunes the base\'s last block, which the model then carries; threads and a resume give the same weights', async () => {
+  it('--tune-tail: fine-tunes the base\'s last units, which the model then carries; threads and a resume give the same weights', async () => {
     const straight = path.join(dir, 'tail-straight');
-    await train({ ...base(straight), tuneTail: true, threads: 1 });
+    await train({ ...base(straight), tailUnits: 2, threads: 1 });
     const model = resolveModel(straight);
-    expect(model.manifest.base?.outputs).toEqual([...NANODET_TAIL.outputs]);
+    expect(model.manifest.base?.outputs).toEqual(tailBaseOutputs(2));
     const { spec, params } = loadHead(straight, 'head.json');
-    expect(spec.tail).toBe(true);
-    expect(fs.readFileSync(path.join(straight, 'MODEL_CARD.md'), 'utf8')).toMatch(/last block; that block's three 3x3 convolutions and the 1x1 lateral into the pyramid were fine-tuned/);
-    // The block moved away from the exported weights, at a tenth of the head's learning rate.
+    expect(spec.tailUnits).toBe(2);
+    expect(params.tail1a).toBeUndefined();
+    expect(fs.readFileSync(path.join(straight, 'MODEL_CARD.md'), 'utf8')).toMatch(/frozen except the last 2 of the 3 units of its backbone's last stage/);
+    // The units moved away from the exported weights, at a tenth of the head's learning rate.
     const coco = resolveModel('coco-nanodet');
     const graph = await loadBaseGraph(coco.dir, coco.manifest.modelFile, 224, 320, nanodetBaseSpec(coco.manifest, 224, 320).int32Overrides);
-    const exported = pretrainedTail(graph);
+    const exported = pretrainedTail(graph, 2);
     graph.dispose();
-    const moved = maxDiff(params.tailConv3!, exported.tailConv3);
+    expect(maxDiff(params.tail2a!, exported.tail2a!)).toBeGreaterThan(1e-4);
+    const moved = maxDiff(params.tailMerge!, exported.tailMerge!);
     expect(moved).toBeGreaterThan(1e-4);
     expect(moved).toBeLessThan(0.05);
 
@@ -338,9 +344,9 @@ describe('train', () => {
     // Two threads, stopped in the first epoch and resumed (both optimisers' state in the checkpoint).
     const resumed = path.join(dir, 'tail-resumed');
     const abort = new AbortController();
-    const first = await train({ ...base(resumed), tuneTail: true, threads: 2, signal: abort.signal, onProgress: (p) => p.phase === 'train' && p.step === 2 && abort.abort() });
+    const first = await train({ ...base(resumed), tailUnits: 2, threads: 2, signal: abort.signal, onProgress: (p) => p.phase === 'train' && p.step === 2 && abort.abort() });
     expect(first.status).toBe('stopped');
-    expect((await train({ ...base(resumed), tuneTail: true, threads: 2 })).status).toBe('finished');
+    expect((await train({ ...base(resumed), tailUnits: 2, threads: 2 })).status).toBe('finished');
     expect(headWeightDiff(straight, resumed)).toBeLessThan(1e-4);
   });
 

@@ -116,7 +116,7 @@ program
   .addOption(new Option('--learning-rate <lr>', 'peak learning rate (Adam)').argParser(numberIn(1e-6, 1, 'a number from 0.000001 to below 1')).default(0.002))
   .addOption(new Option('--width <n>', 'channels of the trained head').argParser(positiveInt).default(64))
   .option('--no-context', 'leave out the head\'s photo-wide context (the mean of the coarsest features)')
-  .option('--tune-tail', 'also fine-tune the last block of the base\'s backbone and its lateral into the pyramid (slower; the model then carries those weights)')
+  .addOption(new Option('--tune-tail [units]', 'also fine-tune the last units (1 to 3; 1 if not given) of the base\'s backbone with its lateral into the pyramid (slower; the model then carries those weights)').argParser(positiveInt))
   .addOption(new Option('--tail-learning-rate <share>', 'with --tune-tail: its learning rate as a share of the head\'s').argParser(numberIn(0.001, 1.0001, 'a share from 0.001 to 1')).default(0.1))
   .addOption(new Option('--repeat-threshold <share>', 'show photos with categories rarer than this share of photos more often; 0 turns it off').argParser(numberIn(0, 1.0001, 'a share from 0 to 1')).default(0.3))
   .addOption(new Option('--threads <n>', 'threads that share each batch (default: one per core on the wasm backend)').argParser(positiveInt))

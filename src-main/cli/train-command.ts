@@ -14,7 +14,8 @@ export interface TrainCommandOptions {
   learningRate: number;
   width: number;
   context: boolean;
-  tuneTail?: boolean;
+  /** `true` when given without a number. */
+  tuneTail?: boolean | number;
   tailLearningRate: number;
   repeatThreshold: number;
   zoomOut: number;
@@ -96,7 +97,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       learningRate: opts.learningRate,
       width: opts.width,
       context: opts.context,
-      tuneTail: opts.tuneTail ?? false,
+      tailUnits: opts.tuneTail === true ? 1 : (opts.tuneTail || 0),
       tailLearningRate: opts.tailLearningRate,
       repeatThreshold: opts.repeatThreshold,
       zoomOut: opts.zoomOut,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../backend.js';
 import type { ModelManifest } from '../models/manifest.js';
-import { NANODET_TAIL } from './tail.js';
+import { tailBaseOutputs } from './tail.js';
 
 export type BaseSpec = NonNullable<ModelManifest['base']>;
 
@@ -21,13 +21,13 @@ export const NANODET_FPN = {
 
 /**
  * The `base` entry of a manifest whose head sits on NanoDet's pyramid at `width` x `height`; with
- * `tail`, on the parts before the backbone's last block (the model carries its own, tail.ts).
+ * `tailUnits`, on the parts before the backbone's last units (the model carries its own, tail.ts).
  */
-export function nanodetBaseSpec(base: ModelManifest, width: number, height: number, tail = false): BaseSpec {
+export function nanodetBaseSpec(base: ModelManifest, width: number, height: number, tailUnits = 0): BaseSpec {
   if (width % 32 !== 0 || height % 32 !== 0) throw new Error(`input ${width}x${height}: both sides must be multiples of 32`);
   const int32Overrides: Record<string, number[]> = {};
   for (const [node, stride] of Object.entries(NANODET_FPN.resizes)) int32Overrides[node] = [height / stride, width / stride];
-  return { model: base.id, weights: base.weights, outputs: tail ? [...NANODET_TAIL.outputs] : NANODET_FPN.outputs, int32Overrides };
+  return { model: base.id, weights: base.weights, outputs: tailUnits > 0 ? tailBaseOutputs(tailUnits) : NANODET_FPN.outputs, int32Overrides };
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };

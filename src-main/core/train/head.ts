@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../backend.js';
 import { conv3x3, linear } from './ops.js';
-import { TAIL_SHAPES, TAIL_TENSORS, tunedPyramid, type TailParams, type TailTensorName } from './tail.js';
+import { MAX_TAIL_UNITS, TAIL_TENSORS, tailShape, tailTensorNames, tunedPyramid, type TailParams, type TailTensorName } from './tail.js';
 
 /**
  * The trained part of an 'fpn-head' model: one head shared by all pyramid levels, two 3x3
@@ -16,9 +16,9 @@ import { TAIL_SHAPES, TAIL_TENSORS, tunedPyramid, type TailParams, type TailTens
  * level: what the whole outfit looks like, which a 3x3 window on one level cannot see (a skirt and
  * the lower half of a dress look alike up close).
  *
- * With `tail`, the model also carries its own weights for the last block of the base's backbone and
- * its lateral into the pyramid (tail.ts), fine-tuned with the head; the base then gives the parts
- * before that block, and the pyramid is built here.
+ * With `tailUnits` above 0, the model also carries its own weights for the last units of the base's
+ * backbone and its lateral into the pyramid (tail.ts), fine-tuned with the head; the base then gives
+ * the parts before them, and the pyramid is built here.
  */
 export const headSpecSchema = z.object({
   kind: z.literal('fpn-head'),
@@ -28,14 +28,13 @@ export const headSpecSchema = z.object({
   numClasses: z.number().int().positive(),
   bins: z.number().int().min(2),
   context: z.boolean().default(false),
-  tail: z.boolean().default(false),
+  tailUnits: z.number().int().min(0).max(MAX_TAIL_UNITS).default(0),
   weightsFile: z.string().min(1),
   tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()) })),
 });
 export type HeadSpec = z.infer<typeof headSpecSchema>;
 
 const OWN_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'conv2', 'bias2', 'out', 'outBias'] as const;
-const ALL_HEAD_TENSORS = [...OWN_HEAD_TENSORS, ...TAIL_TENSORS];
 export type HeadTensorName = (typeof OWN_HEAD_TENSORS)[number] | TailTensorName;
 export type HeadParams = Partial<Record<'context' | TailTensorName, tf.Tensor>> & Record<Exclude<(typeof OWN_HEAD_TENSORS)[number], 'context'>, tf.Tensor>;
 
@@ -45,17 +44,18 @@ export interface HeadShape {
   numClasses: number;
   bins: number;
   context: boolean;
-  tail: boolean;
+  /** Units of the base's last stage carried and fine-tuned (tail.ts); 0 for none. */
+  tailUnits: number;
 }
 
 /** The head's tensors, in the order they are stored. */
-export function headTensorNames(s: Pick<HeadShape, 'context' | 'tail'>): HeadTensorName[] {
-  return ALL_HEAD_TENSORS.filter((n) => (n !== 'context' || s.context) && (s.tail || !(TAIL_TENSORS as string[]).includes(n)));
+export function headTensorNames(s: Pick<HeadShape, 'context' | 'tailUnits'>): HeadTensorName[] {
+  return [...OWN_HEAD_TENSORS.filter((n) => n !== 'context' || s.context), ...tailTensorNames(s.tailUnits)];
 }
 
 /** The tail's tensors of a head that has one. */
 export function tailOf(p: HeadParams): TailParams | undefined {
-  return p.tailConv1 ? (Object.fromEntries(TAIL_TENSORS.map((n) => [n, p[n]!])) as TailParams) : undefined;
+  return p.lateral ? Object.fromEntries(TAIL_TENSORS.filter((n) => p[n]).map((n) => [n, p[n]!])) : undefined;
 }
 
 export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, number[]>> {
@@ -70,7 +70,7 @@ export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, n
     bias2: [s.width],
     out: [s.width, k],
     outBias: [k],
-    ...(s.tail ? TAIL_SHAPES : {}),
+    ...Object.fromEntries(tailTensorNames(s.tailUnits).map((n) => [n, tailShape(n)])),
   };
 }
 
@@ -79,7 +79,7 @@ export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, n
  * distances; the tail, when there is one, starts as the base's own (`tail`).
  */
 export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Float32Array, seed: number, tail?: TailParams): HeadParams {
-  if (s.tail !== (tail !== undefined)) throw new Error('a head with a tail starts from the base graph\'s tail weights');
+  if ((s.tailUnits > 0) !== (tail !== undefined)) throw new Error('a head with a tail starts from the base graph\'s tail weights');
   const shapes = headTensorShapes(s);
   const he = (shape: number[], fanIn: number, salt: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + salt);
   const outBias = new Float32Array(s.numClasses + 4 * s.bins);

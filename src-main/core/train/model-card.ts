@@ -36,8 +36,8 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '',
     `- Base: the feature pyramid (strides ${(manifest.output as { strides: number[] }).strides.join(', ')}) of \`${manifest.base?.model}\` ` +
       `(${baseDescription}), run at ${s.input.width}x${s.input.height} (width x height), ` +
-      (s.tuneTail
-        ? `frozen up to the backbone's last block; that block's three 3x3 convolutions and the 1x1 lateral into the pyramid were fine-tuned with the head (this model carries them; learning rate ${String(s.tailLearningRate)} of the head's).`
+      (Number(s.tailUnits) > 0
+        ? `frozen except the last ${String(s.tailUnits)} of the 3 units of its backbone's last stage, that stage's merging convolution and its 1x1 lateral into the pyramid, fine-tuned with the head (this model carries them; learning rate ${String(s.tailLearningRate)} of the head's).`
         : 'frozen.'),
     `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side)` +
       (s.context ? '; the first convolution also gets a per-photo bias from the mean of the coarsest level (photo-wide context).' : '.'),

@@ -43,7 +43,7 @@ export interface StepGeometry {
   levels: Level[];
   /** The base's outputs: the pyramid's levels, or with a tail the parts before it. */
   inputs: BaseOutputShape[];
-  /** The base's last block is trained too (tail.ts). */
+  /** The base's last units are trained too (tail.ts). */
   tail: boolean;
   cells: number;
   numClasses: number;

@@ -2,84 +2,113 @@ import { tf } from '../backend.js';
 import { conv3x3, linear } from './ops.js';
 
 /**
- * The last block of NanoDet-m's backbone (stride 32: three 3x3 convolutions, the second feeding the
- * third beside the first) and the pyramid built on it, rebuilt from the graph's weights in plain tfjs
- * ops so that `train --tune-tail` can fine-tune it. The COCO features alone do not tell a skirt from
- * the lower half of a dress; this block sees the whole outfit, and its change reaches every level
- * through the pyramid's top-down path.
+ * The last stage of NanoDet-m's backbone (stride 32) and the pyramid built on it, rebuilt from the
+ * graph's weights in plain tfjs ops so that `train --tune-tail` can fine-tune it. The COCO features
+ * alone do not tell a skirt from the lower half of a dress; this stage sees the whole outfit, and its
+ * change reaches every level through the pyramid's top-down path.
  *
- * With the block's weights as exported, `tunedPyramid` gives the graph's own pyramid outputs.
+ * After its downsampling convolution (output `first`), the stage is three units of two 3x3
+ * convolutions (the second feeding on the first, both outputs concatenated), a 3x3 convolution that
+ * merges, concatenated with `first`, then the 1x1 lateral into the pyramid. A tail of N units tunes
+ * the last N units, the merge and the lateral; the graph gives the rest.
+ *
+ * With the weights as exported, `tunedPyramid` gives the graph's own pyramid outputs.
  */
-export const NANODET_TAIL = {
-  /**
-   * What the frozen rest of the graph gives, NCHW: the stride-8 and stride-16 laterals (after their
-   * 1x1 convolutions), the block's input and the stage's first output (concatenated to the block's).
-   */
-  outputs: [
-    'PartitionedCall/transpose_79',
-    'PartitionedCall/transpose_82',
-    'PartitionedCall/onnx_tf_prefix_Concat_54',
-    'PartitionedCall/onnx_tf_prefix_LeakyRelu_44',
-  ],
-  outputChannels: [128, 128, 256, 256],
-  /** The graph's weight for each tail tensor. */
-  weights: {
-    tailConv1: 'PartitionedCall/split_22',
-    tailBias1: 'unknown_44',
-    tailConv2: 'PartitionedCall/split_23',
-    tailBias2: 'unknown_46',
-    tailConv3: 'PartitionedCall/split_24',
-    tailBias3: 'unknown_48',
-    lateral: 'PartitionedCall/split_27',
-    lateralBias: 'unknown_54',
-  },
-  leakyAlpha: 0.1,
-} as const;
-
-export type TailTensorName = keyof typeof NANODET_TAIL.weights;
-export const TAIL_TENSORS = Object.keys(NANODET_TAIL.weights) as TailTensorName[];
-export type TailParams = Record<TailTensorName, tf.Tensor>;
-
-export const TAIL_SHAPES: Record<TailTensorName, number[]> = {
-  tailConv1: [3, 3, 256, 128],
-  tailBias1: [128],
-  tailConv2: [3, 3, 128, 128],
-  tailBias2: [128],
-  tailConv3: [3, 3, 256, 256],
-  tailBias3: [256],
-  lateral: [512, 128],
-  lateralBias: [128],
+const GRAPH = {
+  lateral8: 'PartitionedCall/transpose_79',
+  lateral16: 'PartitionedCall/transpose_82',
+  first: 'PartitionedCall/onnx_tf_prefix_LeakyRelu_44',
+  /** The input of each unit. */
+  unitInputs: ['PartitionedCall/onnx_tf_prefix_LeakyRelu_44', 'PartitionedCall/onnx_tf_prefix_Concat_49', 'PartitionedCall/onnx_tf_prefix_Concat_54'],
+  alpha: 0.1,
 };
 
-/** The block's weights as exported in the base graph (copies; the 1x1 lateral as a [512, 128] matrix). */
-export function pretrainedTail(graph: tf.GraphModel): TailParams {
+/** The graph's weight for each tail tensor, and its shape here (the 1x1 lateral as a matrix). */
+const TAIL_WEIGHTS = {
+  tail1a: ['PartitionedCall/split_18', [3, 3, 256, 128]],
+  tail1aBias: ['unknown_36', [128]],
+  tail1b: ['PartitionedCall/split_19', [3, 3, 128, 128]],
+  tail1bBias: ['unknown_38', [128]],
+  tail2a: ['PartitionedCall/split_20', [3, 3, 256, 128]],
+  tail2aBias: ['unknown_40', [128]],
+  tail2b: ['PartitionedCall/split_21', [3, 3, 128, 128]],
+  tail2bBias: ['unknown_42', [128]],
+  tail3a: ['PartitionedCall/split_22', [3, 3, 256, 128]],
+  tail3aBias: ['unknown_44', [128]],
+  tail3b: ['PartitionedCall/split_23', [3, 3, 128, 128]],
+  tail3bBias: ['unknown_46', [128]],
+  tailMerge: ['PartitionedCall/split_24', [3, 3, 256, 256]],
+  tailMergeBias: ['unknown_48', [256]],
+  lateral: ['PartitionedCall/split_27', [512, 128]],
+  lateralBias: ['unknown_54', [128]],
+} as const satisfies Record<string, readonly [string, readonly number[]]>;
+
+export type TailTensorName = keyof typeof TAIL_WEIGHTS;
+/** Every tail tensor, in the order they are stored. */
+export const TAIL_TENSORS = Object.keys(TAIL_WEIGHTS) as TailTensorName[];
+export type TailParams = Partial<Record<TailTensorName, tf.Tensor>>;
+export const MAX_TAIL_UNITS = 3;
+
+/** The tensors of a tail of `units` units (0: none), in the order they are stored. */
+export function tailTensorNames(units: number): TailTensorName[] {
+  return units === 0 ? [] : TAIL_TENSORS.filter((n) => !/^tail\d/.test(n) || Number(n[4]) > MAX_TAIL_UNITS - units);
+}
+
+export function tailShape(name: TailTensorName): number[] {
+  return [...TAIL_WEIGHTS[name][1]];
+}
+
+/** The graph outputs a tail of `units` units is built on (NCHW), in the order `tunedPyramid` takes them. */
+export function tailBaseOutputs(units: number): string[] {
+  const input = GRAPH.unitInputs[MAX_TAIL_UNITS - units];
+  return [GRAPH.lateral8, GRAPH.lateral16, GRAPH.first, ...(input === GRAPH.first ? [] : [input])];
+}
+
+/** Their channels. */
+export function tailBaseChannels(units: number): number[] {
+  return [128, 128, 256, ...(units === MAX_TAIL_UNITS ? [] : [256])];
+}
+
+/** A tail's weights as exported in the base graph (copies). */
+export function pretrainedTail(graph: tf.GraphModel, units: number): TailParams {
   const weights = graph.weights;
   return Object.fromEntries(
-    TAIL_TENSORS.map((name) => {
-      const t = weights[NANODET_TAIL.weights[name]]?.[0];
-      if (!t || t.size !== TAIL_SHAPES[name].reduce((a, b) => a * b, 1)) throw new Error(`the base graph has no weight ${NANODET_TAIL.weights[name]} of shape ${TAIL_SHAPES[name].join('x')}`);
-      return [name, tf.tidy(() => tf.cast(t, 'float32').reshape(TAIL_SHAPES[name]))];
+    tailTensorNames(units).map((name) => {
+      const [node, shape] = TAIL_WEIGHTS[name];
+      const t = weights[node]?.[0];
+      if (!t || t.size !== shape.reduce((a: number, b: number) => a * b, 1)) throw new Error(`the base graph has no weight ${node} of shape ${shape.join('x')}`);
+      return [name, tf.tidy(() => tf.cast(t, 'float32').reshape([...shape]))];
     }),
-  ) as TailParams;
+  );
+}
+
+/** The number of units of a tail. */
+export function tailUnits(p: TailParams): number {
+  return [1, 2, 3].filter((u) => p[`tail${u}a` as TailTensorName]).length;
 }
 
 /**
- * The pyramid (NHWC, strides 8, 16, 32) from the frozen parts [stride-8 lateral, stride-16 lateral,
- * block input, stage first output], NHWC. `trainable` uses the convolutions and resizes with
- * hand-written gradients (ops.ts, `resizeTrainable`).
+ * The pyramid (NHWC, strides 8, 16, 32) from the frozen parts (NHWC, as `tailBaseOutputs` lists
+ * them). `trainable` uses the convolutions and resizes with hand-written gradients (ops.ts,
+ * `resizeTrainable`).
  */
 export function tunedPyramid(frozen: readonly tf.Tensor4D[], p: TailParams, trainable: boolean): tf.Tensor4D[] {
-  const [lateral8, lateral16, blockInput, firstHalf] = frozen;
-  const act = (x: tf.Tensor) => tf.leakyRelu(x, NANODET_TAIL.leakyAlpha) as tf.Tensor4D;
-  const conv = (x: tf.Tensor4D, k: tf.Tensor, inputGrad: boolean) => (trainable ? conv3x3(x, k as tf.Tensor4D, inputGrad) : tf.conv2d(x, k as tf.Tensor4D, 1, 'same'));
-  const h1 = act(tf.add(conv(blockInput, p.tailConv1, false), p.tailBias1));
-  const h2 = act(tf.add(conv(h1, p.tailConv2, true), p.tailBias2));
-  const h3 = act(tf.add(conv(tf.concat([h2, h1], 3), p.tailConv3, true), p.tailBias3));
-  const top = tf.concat([h3, firstHalf], 3);
+  const [lateral8, lateral16, first] = frozen;
+  const units = tailUnits(p);
+  const act = (x: tf.Tensor) => tf.leakyRelu(x, GRAPH.alpha) as tf.Tensor4D;
+  const conv = (x: tf.Tensor4D, name: TailTensorName, inputGrad: boolean) =>
+    act(tf.add(trainable ? conv3x3(x, p[name] as tf.Tensor4D, inputGrad) : tf.conv2d(x, p[name] as tf.Tensor4D, 1, 'same'), p[`${name}Bias` as TailTensorName]!));
+  let x = frozen[3] ?? first;
+  for (let u = MAX_TAIL_UNITS - units + 1; u <= MAX_TAIL_UNITS; u++) {
+    const a = conv(x, `tail${u}a` as TailTensorName, u > MAX_TAIL_UNITS - units + 1);
+    const b = conv(a, `tail${u}b` as TailTensorName, true);
+    x = tf.concat([b, a], 3);
+  }
+  const top = tf.concat([conv(x, 'tailMerge', true), first], 3);
   const [b, h, w, c] = top.shape;
   const flat = top.reshape([b * h * w, c]) as tf.Tensor2D;
-  const lateral32 = tf.add(trainable ? linear(flat, p.lateral as tf.Tensor2D, true) : tf.matMul(flat, p.lateral as tf.Tensor2D), p.lateralBias).reshape([b, h, w, -1]) as tf.Tensor4D;
-  const resize = (x: tf.Tensor4D, like: tf.Tensor4D) => (trainable ? resizeTrainable(x, like.shape[1], like.shape[2]) : graphResize(x, like.shape[1], like.shape[2]));
+  const lateral32 = tf.add(trainable ? linear(flat, p.lateral as tf.Tensor2D, true) : tf.matMul(flat, p.lateral as tf.Tensor2D), p.lateralBias!).reshape([b, h, w, -1]) as tf.Tensor4D;
+  const resize = (t: tf.Tensor4D, like: tf.Tensor4D) => (trainable ? resizeTrainable(t, like.shape[1], like.shape[2]) : graphResize(t, like.shape[1], like.shape[2]));
   // NanoDet's PAN: top-down by upsampling and adding, then bottom-up by downsampling and adding.
   const mid16 = tf.add(lateral16, resize(lateral32, lateral16)) as tf.Tensor4D;
   const out8 = tf.add(lateral8, resize(mid16, lateral8)) as tf.Tensor4D;

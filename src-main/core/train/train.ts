@@ -18,7 +18,7 @@ import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
 import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, standardisedPyramid, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
 import { writeModelCard } from './model-card.js';
 import { batchBaseOutputs, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
-import { NANODET_TAIL, pretrainedTail, TAIL_TENSORS, tunedPyramid, type TailParams } from './tail.js';
+import { MAX_TAIL_UNITS, pretrainedTail, TAIL_TENSORS, tailBaseChannels, tunedPyramid, type TailParams } from './tail.js';
 import { assignTargets, cellCount, pyramidLevels, type Level, type Targets } from './targets.js';
 import type { TrainWorkerReply, TrainWorkerRequest, TrainWorkerSetup } from './train-worker.js';
 
@@ -35,8 +35,8 @@ export interface TrainOptions {
   width?: number;
   /** Give the head a per-photo context bias (see head.ts); on by default. */
   context?: boolean;
-  /** Fine-tune the last block of the base's backbone and its lateral into the pyramid with the head (tail.ts). */
-  tuneTail?: boolean;
+  /** Fine-tune the last units of the base's backbone (1 to 3) and its lateral into the pyramid with the head (tail.ts); 0 for none. */
+  tailUnits?: number;
   /** The tail's learning rate as a share of the head's: it starts trained, so it moves slower. */
   tailLearningRate?: number;
   /**
@@ -121,7 +121,7 @@ interface Settings {
   input: { width: number; height: number };
   width: number;
   context: boolean;
-  tuneTail: boolean;
+  tailUnits: number;
   tailLearningRate: number;
   repeatThreshold: number;
   bins: number;
@@ -339,9 +339,9 @@ function validate(
 
 async function saveCheckpoint(out: string, state: CheckpointState, params: HeadParams, optimizers: Optimizers): Promise<void> {
   const named: { name: string; tensor: tf.Tensor }[] = [
-    ...headTensorNames({ context: state.settings.context, tail: state.settings.tuneTail }).map((n) => ({ name: `head/${n}`, tensor: params[n]! })),
+    ...headTensorNames(state.settings).map((n) => ({ name: `head/${n}`, tensor: params[n]! })),
     ...(await optimizers.head.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
-    ...(state.settings.tuneTail ? await optimizers.tail.getWeights() : []).map((w) => ({ name: `adamTail/${w.name}`, tensor: w.tensor })),
+    ...(state.settings.tailUnits > 0 ? await optimizers.tail.getWeights() : []).map((w) => ({ name: `adamTail/${w.name}`, tensor: w.tensor })),
   ];
   // Everything is stored as float32, Adam's int32 iteration count included (exact up to 2^24 steps).
   const buffers = named.map((w) => Buffer.from(Float32Array.from(w.tensor.dataSync()).buffer));
@@ -407,7 +407,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     input: opts.input ?? inputSizeFor(set.images),
     width: opts.width ?? 64,
     context: opts.context ?? true,
-    tuneTail: opts.tuneTail ?? false,
+    tailUnits: opts.tailUnits ?? 0,
     tailLearningRate: opts.tailLearningRate ?? 0.1,
     repeatThreshold: opts.repeatThreshold ?? 0.3,
     bins: BINS,
@@ -417,6 +417,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     seed: opts.seed ?? 0,
     zoomOut: opts.zoomOut ?? 0.8,
   };
+  if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) throw new UsageError(`--tune-tail: from 1 to ${MAX_TAIL_UNITS} units`);
   if (!(settings.zoomOut > 0.3 && settings.zoomOut <= 1)) throw new UsageError('--zoom-out must be above 0.3 and at most 1');
   const resumed = readCheckpoint(out);
   if (resumed) {
@@ -430,7 +431,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   fs.mkdirSync(out, { recursive: true });
 
   const { width: inW, height: inH } = settings.input;
-  const baseSpec = nanodetBaseSpec(baseModel.manifest, inW, inH, settings.tuneTail);
+  const baseSpec = nanodetBaseSpec(baseModel.manifest, inW, inH, settings.tailUnits);
   const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, inW, inH, baseSpec.int32Overrides);
   const input: ModelManifest['input'] = { ...baseModel.manifest.input, width: inW, height: inH };
   const extractor: FeatureExtractor = {
@@ -446,14 +447,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const numClasses = set.categories.length;
   const { train: trainImages, val: valImages } = splitTrainVal(set.images, valSplit, settings.seed);
 
-  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context, tail: settings.tuneTail };
+  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context, tailUnits: settings.tailUnits };
   const trainable = headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
   const tailNames = new Set<HeadTensorName>(TAIL_TENSORS);
-  // What a sample holds: the pyramid's levels, or the parts before the tail (at strides 8, 16, 32, 32).
-  const inputShapes: BaseOutputShape[] = settings.tuneTail
-    ? NANODET_TAIL.outputChannels.map((c, i) => ({ ...levels[Math.min(i, 2)], channels: c }))
-    : levels.map((l) => ({ ...l, channels }));
-  const geometry: StepGeometry = { levels, inputs: inputShapes, tail: settings.tuneTail, cells, numClasses, bins: BINS };
+  // What a sample holds: the pyramid's levels, or the parts before the tail (at strides 8, 16, 32 [, 32]).
+  const inputShapes: BaseOutputShape[] =
+    settings.tailUnits > 0 ? tailBaseChannels(settings.tailUnits).map((c, i) => ({ ...levels[Math.min(i, 2)], channels: c })) : levels.map((l) => ({ ...l, channels }));
+  const geometry: StepGeometry = { levels, inputs: inputShapes, tail: settings.tailUnits > 0, cells, numClasses, bins: BINS };
   const threadCount = Math.max(1, Math.min(settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
   const shapes = headTensorShapes(shape);
   const helpers =
@@ -530,7 +530,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (resumed) {
       params = Object.fromEntries(headTensorNames(shape).map((n) => [n, resumed.tensors.get(`head/${n}`)!])) as HeadParams;
     } else {
-      const tail = settings.tuneTail ? pretrainedTail(graph) : undefined;
+      const tail = settings.tailUnits > 0 ? pretrainedTail(graph, settings.tailUnits) : undefined;
       const some = trainSamples.filter((s) => !s.sample.flipped && !s.zoomed).slice(0, 200).map((s) => s.sample);
       const stats = featureStatistics(tail ? some.map((s) => pyramidData(s, inputShapes, tail)) : some.map((s) => s.features), channels);
       params = initHead(shape, stats.mean, stats.std, settings.seed, tail);
