@@ -354,6 +354,9 @@ function readCheckpoint(out: string): { state: CheckpointState; tensors: Map<str
   const jsonFile = path.join(out, CHECKPOINT_JSON);
   if (!fs.existsSync(jsonFile)) return undefined;
   const state = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as CheckpointState;
+  // Checkpoints from before --tune-tail trained the head only.
+  state.settings.tailUnits ??= 0;
+  state.settings.tailLearningRate ??= 0.1;
   const bin = fs.readFileSync(path.join(out, CHECKPOINT_BIN));
   const tensors = new Map<string, tf.Tensor>();
   let offset = 0;
