@@ -893,7 +893,8 @@ export class WorkspaceService implements ApiService {
       target = await this.options.dialogs.chooseExportTarget(input.format, suggested);
       if (!target) return { cancelled: true, format: input.format, target: null, images: 0, annotations: 0, downloadId: null, fileName: null };
     } else {
-      target = path.join(this.options.dataDir, 'exports', `${stamp}-${suggested}`);
+      // Unique: two exports within a second must not share a file (each keeps its own download).
+      target = path.join(this.options.dataDir, 'exports', `${stamp}-${randomBytes(3).toString('hex')}-${suggested}`);
     }
     const counted = { images: images.length, annotations: 0 };
     if (input.format === 'coco') {
