@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { defaultModelId, resolveModel } from '../src-main/core/models/registry';
 import { copySharedPhotos, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from './helpers';
 
 // Run `npx tsc -p .` first: these spawn dist/main/cli/main.js.
@@ -136,8 +137,9 @@ describe.skipIf(!hasShared)('fashion-detect eval --images on real CCP photos (..
     expect((await runCli(['label', photos, '--out', cutLabels, '--workers', '1', '--progress', 'none'])).code).toBe(0);
     const cut = JSON.parse((await runCli(['eval', '--gt', gt, '--pred', cutLabels, '--json'])).stdout);
     expect(cut.ap).toBeLessThan(result.ap);
-    expect(cut.notes.join('\n')).toMatch(/written with --min-score 0\.5: AP counts only the detections above it/);
-    expect((await runCli(['eval', '--gt', gt, '--pred', cutLabels])).stdout).toMatch(/^note: these predictions were written with --min-score 0\.5/m);
+    const cutAt = String(resolveModel(defaultModelId()).manifest.defaultMinScore);
+    expect(cut.notes.join('\n')).toContain(`written with --min-score ${cutAt}: AP counts only the detections above it`);
+    expect((await runCli(['eval', '--gt', gt, '--pred', cutLabels])).stdout).toContain(`note: these predictions were written with --min-score ${cutAt}:`);
   });
 });
 if (!hasShared) console.log(`SKIP eval --images on real photos: ${sharedSkipReason}`);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cocoDocumentSchema, cocoProblems, type CocoDocument } from '../../src-main/core/coco';
+import { resolveModel } from '../../src-main/core/models/registry';
 import { copySharedPhotos, drawScene, runCli, tempDir, writeBadFiles, writeUnreadableFolder } from '../helpers';
 
 /** A folder as people have them: nested, odd names, a link loop, broken files beside good photos. */
@@ -163,7 +164,9 @@ describe('fashion-detect info', () => {
     expect(info.backend).toBe('wasm');
     expect(info.wasmSimd).toBe(true);
     expect(info.models.find((m: { id: string }) => m.id === 'coco-nanodet')).toMatchObject({ installed: true, input: '416x416', defaultMinScore: 0.35 });
-    expect(info.models.find((m: { id: string }) => m.id === 'fashion-ccp')).toMatchObject({ installed: true, default: true, defaultMinScore: 0.5 });
+    // Where F1 peaked on its validation split, as its manifest says.
+    expect(info.models.find((m: { id: string }) => m.id === 'fashion-ccp')).toMatchObject({ installed: true, default: true, defaultMinScore: resolveModel('fashion-ccp').manifest.defaultMinScore });
+    expect(resolveModel('fashion-ccp').manifest.defaultMinScore).toBeGreaterThan(0.3);
   });
 });
 

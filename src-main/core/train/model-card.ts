@@ -60,7 +60,7 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     `- ${s.epochs} epochs, batch ${String(s.batchSize)}, Adam, peak learning rate ${String(s.learningRate)} with warm-up and cosine decay.`,
     '- Augmentation: horizontal mirroring' +
       (Number(s.zoomOut) < 1 ? ` and scale (a copy shrunk to ${String(s.zoomOut)} of its size, shown a quarter of the time)` : '') +
-      '; the pyramid of each variant of a photo is computed once and reused.',
+      '; what the frozen base gives for each variant of a photo is computed once and reused.',
     ...(Number(s.repeatThreshold) > 0 ? [`- Repeat-factor sampling: photos with a category on fewer than ${Math.round(Number(s.repeatThreshold) * 100)}% of the photos are shown more often.`] : []),
     `- Training time: ${minutes} minutes on the tfjs ${metrics.backend} backend (CPU${metrics.threads && metrics.threads > 1 ? `, ${metrics.threads} threads` : ''}), not counting the one-off feature extraction.`,
     '',
