@@ -341,6 +341,14 @@ describe('train', () => {
       detector.dispose();
     }
 
+    // A manifest that names the pyramid's outputs for a head that carries backbone units is refused.
+    const mismatched = path.join(dir, 'tail-mismatched');
+    fs.cpSync(straight, mismatched, { recursive: true });
+    const manifestFile = path.join(mismatched, 'manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, base: { ...manifest.base, outputs: NANODET_FPN.outputs } }));
+    await expect(Detector.load(resolveModel(mismatched))).rejects.toThrow(/its head takes 4 outputs of the base \(it carries 2 units of the backbone\), but the manifest names 3/);
+
     // Two threads, stopped in the first epoch and resumed (both optimisers' state in the checkpoint).
     const resumed = path.join(dir, 'tail-resumed');
     const abort = new AbortController();

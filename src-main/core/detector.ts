@@ -8,8 +8,9 @@ import { decodeYolo } from './models/decode-yolo.js';
 import { defaultMinScoreOf, type ModelManifest } from './models/manifest.js';
 import { resolveModel, type ResolvedModel } from './models/registry.js';
 import { classwiseNms, type Candidate } from './nms.js';
-import { loadBaseGraph } from './train/fpn-base.js';
+import { loadBaseGraph, NANODET_FPN } from './train/fpn-base.js';
 import { headInference, loadHead } from './train/head.js';
+import { tailBaseOutputs } from './train/tail.js';
 
 export type BBox = [x: number, y: number, width: number, height: number];
 
@@ -108,6 +109,12 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
   const { spec, params } = loadHead(model.dir, manifest.modelFile);
   if (spec.numClasses !== manifest.labels.length || spec.bins !== (manifest.output as { bins?: number }).bins) {
     throw new Error(`model ${manifest.id}: the head's ${spec.numClasses} classes and ${spec.bins} bins do not match the manifest`);
+  }
+  const takes = spec.tailUnits > 0 ? tailBaseOutputs(spec.tailUnits) : NANODET_FPN.outputs;
+  if (base.outputs.length !== takes.length) {
+    graph.dispose();
+    tf.dispose(Object.values(params));
+    throw new Error(`model ${manifest.id}: its head takes ${takes.length} outputs of the base (${spec.tailUnits > 0 ? `it carries ${spec.tailUnits} units of the backbone` : 'its pyramid'}), but the manifest names ${base.outputs.length}`);
   }
   return {
     run(input) {
