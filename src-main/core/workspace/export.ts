@@ -12,11 +12,16 @@ export interface ExportImage {
   boxes: Box[];
 }
 
+/** A box shown at a minimum score: scored at it or above, or one a person touched (verified). */
+export function atMinScore(box: Box, minScore: number): boolean {
+  return box.verified || box.score >= minScore;
+}
+
 /** Whether a box goes into an export: checked category, and a score at the slider or a person's word for it. */
 export function keepsBox(box: Box, filter: ExportFilter): boolean {
   if (filter.categoryIds && !filter.categoryIds.includes(box.categoryId)) return false;
   if (filter.verifiedOnly && !box.verified) return false;
-  return box.verified || box.score >= filter.minScore;
+  return atMinScore(box, filter.minScore);
 }
 
 /** The boxes of each image that pass the filter, clipped to the picture, with empty boxes dropped. */

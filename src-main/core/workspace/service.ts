@@ -35,7 +35,7 @@ import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
 import { importTooLarge } from '../../contract/import-limit.js';
-import { buildCocoExport, buildVocExport, buildYoloExport, importCocoText, type ExportImage } from './export.js';
+import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, importCocoText, type ExportImage } from './export.js';
 import { MediaCache } from './media.js';
 import { loadProject, projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
 
@@ -867,7 +867,7 @@ export class WorkspaceService implements ApiService {
       if (img.state === 'failed') failed++;
       let shown = 0;
       for (const b of img.boxes) {
-        if (!b.verified && b.score < input.minScore) continue;
+        if (!atMinScore(b, input.minScore)) continue;
         counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
         shown++;
       }
