@@ -58,15 +58,19 @@ export function tailShape(name: TailTensorName): number[] {
   return [...TAIL_WEIGHTS[name][1]];
 }
 
-/** The graph outputs a tail of `units` units is built on (NCHW), in the order `tunedPyramid` takes them. */
-export function tailBaseOutputs(units: number): string[] {
+/** The graph outputs (NCHW) a tail of `units` units is built on, in the order `tunedPyramid` takes them. */
+export function tailBaseParts(units: number): { name: string; stride: number; channels: number }[] {
   const input = GRAPH.unitInputs[MAX_TAIL_UNITS - units];
-  return [GRAPH.lateral8, GRAPH.lateral16, GRAPH.first, ...(input === GRAPH.first ? [] : [input])];
+  return [
+    { name: GRAPH.lateral8, stride: 8, channels: 128 },
+    { name: GRAPH.lateral16, stride: 16, channels: 128 },
+    { name: GRAPH.first, stride: 32, channels: 256 },
+    ...(input === GRAPH.first ? [] : [{ name: input, stride: 32, channels: 256 }]),
+  ];
 }
 
-/** Their channels. */
-export function tailBaseChannels(units: number): number[] {
-  return [128, 128, 256, ...(units === MAX_TAIL_UNITS ? [] : [256])];
+export function tailBaseOutputs(units: number): string[] {
+  return tailBaseParts(units).map((p) => p.name);
 }
 
 /** A tail's weights as exported in the base graph (copies). */

@@ -18,7 +18,7 @@ import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
 import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, standardisedPyramid, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
 import { writeModelCard } from './model-card.js';
 import { batchBaseOutputs, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
-import { MAX_TAIL_UNITS, pretrainedTail, TAIL_TENSORS, tailBaseChannels, tunedPyramid, type TailParams } from './tail.js';
+import { MAX_TAIL_UNITS, pretrainedTail, TAIL_TENSORS, tailBaseParts, tunedPyramid, type TailParams } from './tail.js';
 import { assignTargets, cellCount, pyramidLevels, type Level, type Targets } from './targets.js';
 import type { TrainWorkerReply, TrainWorkerRequest, TrainWorkerSetup } from './train-worker.js';
 
@@ -453,9 +453,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context, tailUnits: settings.tailUnits };
   const trainable = headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
   const tailNames = new Set<HeadTensorName>(TAIL_TENSORS);
-  // What a sample holds: the pyramid's levels, or the parts before the tail (at strides 8, 16, 32 [, 32]).
+  // What a sample holds: the pyramid's levels, or the parts before the tail.
   const inputShapes: BaseOutputShape[] =
-    settings.tailUnits > 0 ? tailBaseChannels(settings.tailUnits).map((c, i) => ({ ...levels[Math.min(i, 2)], channels: c })) : levels.map((l) => ({ ...l, channels }));
+    settings.tailUnits > 0
+      ? tailBaseParts(settings.tailUnits).map((p) => ({ ...levels.find((l) => l.stride === p.stride)!, channels: p.channels }))
+      : levels.map((l) => ({ ...l, channels }));
   const geometry: StepGeometry = { levels, inputs: inputShapes, tail: settings.tailUnits > 0, cells, numClasses, bins: BINS };
   const threadCount = Math.max(1, Math.min(settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
   const shapes = headTensorShapes(shape);
