@@ -105,6 +105,23 @@ async function expectBoxesAligned(page: Page, server: Server, imageId: string): 
   return rects.length;
 }
 
+/** The row of a photo in the list, scrolled into view: the list keeps only the rows in view in the page. */
+async function photoRow(page: Page, name: string) {
+  const list = page.getByRole('listbox', { name: 'Images' });
+  const row = list.getByRole('option', { name: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},`) });
+  await list.evaluate((el) => (el.scrollTop = 0));
+  for (;;) {
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    if ((await row.count()) > 0) return row;
+    const moved = await list.evaluate((el) => {
+      const before = el.scrollTop;
+      el.scrollTop += el.clientHeight / 2;
+      return el.scrollTop !== before;
+    });
+    if (!moved) throw new Error(`${name} is not in the list`);
+  }
+}
+
 async function photos(): Promise<{ name: string; bytes: Buffer; type: string }[]> {
   const list: { name: string; bytes: Buffer; type: string }[] = [];
   if (hasShared) {
@@ -183,9 +200,25 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     const vb = (await viewer.boundingBox())!;
     await page.mouse.move(vb.x + vb.width * 0.45, vb.y + vb.height * 0.4);
     for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -240);
-    await page.mouse.down();
+    // Panned with the middle button: a left drag that starts on a box moves the box instead.
+    const zoomed = (await page.locator('img.photo').boundingBox())!;
+    const boxesOnScreen = () => page.locator('[data-box-id]').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+    const beforePan = await boxesOnScreen();
+    await page.mouse.down({ button: 'middle' });
     await page.mouse.move(vb.x + vb.width * 0.45 + 60, vb.y + vb.height * 0.4 - 40, { steps: 4 });
-    await page.mouse.up();
+    await page.mouse.up({ button: 'middle' });
+    const panned = (await page.locator('img.photo').boundingBox())!;
+    expect(panned.x - zoomed.x).toBeCloseTo(60, 1);
+    expect(panned.y - zoomed.y).toBeCloseTo(-40, 1);
+    expect(panned.width).toBeCloseTo(zoomed.width, 1);
+    // Every box went with the picture, none on its own.
+    const afterPan = await boxesOnScreen();
+    expect(afterPan).toHaveLength(beforePan.length);
+    afterPan.forEach((r, i) => {
+      expect(r.x - beforePan[i].x).toBeCloseTo(60, 1);
+      expect(r.y - beforePan[i].y).toBeCloseTo(-40, 1);
+      expect(r.width).toBeCloseTo(beforePan[i].width, 1);
+    });
     await expectBoxesAligned(page, server!, first.id);
     await page.screenshot({ path: path.join(shots, '03-zoomed.png') });
     await page.keyboard.press('f');
@@ -444,7 +477,7 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     expect(after.boxes.map((b: { id: string; categoryId: number; bbox: number[]; verified: boolean }) => [b.id, b.categoryId, b.bbox, b.verified])).toEqual(
       before.boxes.map((b: { id: string; categoryId: number; bbox: number[]; verified: boolean }) => [b.id, b.categoryId, b.bbox, b.verified]),
     );
-    await page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: new RegExp(`^${firstName}`) }).click();
+    await (await photoRow(page, firstName)).click();
     await page.getByRole('slider', { name: 'Confidence' }).fill('0');
     await expect(page.getByRole('group', { name: 'Detections' }).getByRole('button', { name: 'footwear 100%' }).count()).resolves.toBe(1);
     await page.screenshot({ path: path.join(shots, '09-restored-after-kill.png') });
