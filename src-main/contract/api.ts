@@ -88,6 +88,8 @@ export const workspaceSchema = z.object({
   /** The folder the work belongs to (first folder opened, or the folder of the first images). */
   home: z.string().nullable(),
   images: z.array(imageSummarySchema),
+  /** The photo last shown in the window for this folder (saved with the work): where the window starts again. */
+  viewedImageId: imageIdSchema.nullable(),
   categories: z.array(categorySchema),
   /** defaultMinScore: where the window's confidence slider starts for this model. */
   model: z.object({ id: z.string(), name: z.string(), version: z.string(), defaultMinScore: z.number().min(0).max(1) }),
@@ -178,6 +180,8 @@ export const apiMethods = {
   getWorkspace: { input: empty, output: workspaceSchema },
   /** One image with its boxes. */
   getImage: { input: z.object({ id: imageIdSchema }).strict(), output: imageDetailSchema },
+  /** The window shows this photo now: saved with the work, so reopening the folder comes back to it. */
+  setViewedImage: { input: z.object({ id: imageIdSchema }).strict(), output: z.object({ viewedImageId: imageIdSchema }) },
   /**
    * Opens files and folders by path (a drop in the desktop app). Folders bring their images
    * recursively; a folder with saved work restores it. The desktop shell checks the paths came

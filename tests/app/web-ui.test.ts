@@ -460,16 +460,35 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     const beforeWs = await api(server!, 'getWorkspace');
     const firstName = hasShared ? '0001.jpg' : 'scene1.jpg';
     const before = await api(server!, 'getImage', { id: beforeWs.images.find((i: { name: string }) => i.name === firstName).id });
+    // The photo on screen is remembered with the work: the window comes back to it, scrolled to its row.
+    await (await photoRow(page, 'sideways.jpg')).click();
+    await viewerSettled(page);
+    const sidewaysId = beforeWs.images.find((i: { name: string }) => i.name === 'sideways.jpg').id;
+    await expect.poll(async () => (await api(server!, 'getWorkspace')).viewedImageId).toBe(sidewaysId);
+    const showsSideways = async () => {
+      await page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: /^sideways\.jpg,/, selected: true }).waitFor();
+      await viewerSettled(page);
+      await expect(page.locator('img.photo').getAttribute('alt')).resolves.toBe('sideways.jpg');
+    };
     await page.reload();
     await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().waitFor();
     await expect(page.locator('[role=option]').first().getAttribute('aria-setsize')).resolves.toBe('43');
+    await showsSideways();
 
     await page.getByTestId('save-status').filter({ hasText: 'All work saved' }).waitFor();
+    // Where the window was is written a moment after the work (not counted as work to save).
+    const savedFiles = () =>
+      (fs.readdirSync(dataDir, { recursive: true }) as string[])
+        .filter((f) => /(journal\.jsonl|project\.json)$/.test(f))
+        .map((f) => fs.readFileSync(path.join(dataDir, f), 'utf8'))
+        .join('\n');
+    await expect.poll(savedFiles).toMatch(/"t":"viewed","name":"sideways\.jpg"|"viewed":"sideways\.jpg"/);
     // A crash: no chance to write anything more.
     await stopServer(server, 'SIGKILL');
     server = await startServer(dataDir);
     await page.goto(server.url);
     await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().waitFor();
+    await showsSideways();
     const ws = await api(server, 'getWorkspace');
     expect(ws.images).toHaveLength(43);
     expect(ws.images.filter((i: { state: string }) => i.state === 'done')).toHaveLength(43);

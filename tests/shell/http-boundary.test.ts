@@ -44,6 +44,7 @@ const apiCall = (port: number, method: string, input: unknown, headers: Record<s
 /** Inputs outside each method's schema (every method takes a strict object). */
 const badInputs: Record<string, unknown[]> = {
   getImage: [{ id: '../../etc/passwd' }, { id: 5 }],
+  setViewedImage: [{ id: 'photo.jpg' }, {}],
   openPaths: [{ paths: [] }, { paths: ['/tmp/a\u0000b'] }],
   openUploads: [{ names: ['../../escape.jpg'] }, { names: ['/etc/passwd'] }, { names: ['a\\..\\b.jpg'] }],
   labelImages: [{ ids: ['../x'] }],

@@ -31,6 +31,7 @@ const badForEveryMethod: unknown[] = [42, 'text', [], true, { unexpected: 1 }, {
 /** Inputs outside one method's schema, that a loose check might let through. */
 const badByMethod: Record<string, unknown[]> = {
   getImage: [{}, { id: '../../etc/passwd' }, { id: 'i' }, { id: 12 }, { id: 'i1', extra: true }],
+  setViewedImage: [{}, { id: '/home/someone/photo.jpg' }, { id: ['i1'] }, { id: 'i1', name: 'x.jpg' }],
   openPaths: [{}, { paths: [] }, { paths: 'one/path' }, { paths: ['ok', 7] }, { paths: ['/tmp/a\0b'] }, { paths: ['x'.repeat(5000)] }],
   openUploads: [{ names: ['../escape.jpg'] }, { names: ['/abs.jpg'] }, { names: ['a\\b.jpg'] }, { names: ['.hidden/a.jpg'] }, { names: ['C:/x.jpg'] }, { names: [] }],
   labelImages: [{ ids: [] }, { ids: ['x1'] }, { ids: 'i1' }],

@@ -40,6 +40,8 @@ const projectSchema = z.object({
   savedAt: z.string(),
   model: z.string().optional(),
   images: z.array(savedImageSchema),
+  /** The photo last shown in the window (an image name): reopening the folder starts there. */
+  viewed: z.string().optional(),
 });
 
 /**
@@ -51,6 +53,7 @@ const journalLineSchema = z.union([
   z.object({ t: z.literal('image'), image: savedImageSchema }),
   z.object({ t: z.literal('forget'), name: z.string() }),
   z.object({ t: z.literal('batch'), images: z.array(savedImageSchema), forgotten: z.array(z.string()) }),
+  z.object({ t: z.literal('viewed'), name: z.string() }),
 ]);
 type JournalLine = z.infer<typeof journalLineSchema>;
 
@@ -65,6 +68,8 @@ export interface LoadedProject {
   dir: string;
   images: Map<string, SavedImage>;
   savedAt: string | null;
+  /** The photo last shown in the window, by name. */
+  viewed?: string;
   /** Lines of the journal that could not be read (a torn last line after a crash is expected). */
   skippedLines: number;
   /** A project file that could not be read: what was wrong, and the name it was moved to (never overwritten). */
@@ -76,6 +81,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
   const journalFile = path.join(dir, JOURNAL_FILE);
   const images = new Map<string, SavedImage>();
   let savedAt: string | null = null;
+  let viewed: string | undefined;
   let found = false;
   let damaged: LoadedProject['damaged'];
   if (fs.existsSync(projectFile)) {
@@ -86,6 +92,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
       if (parsed.success) {
         for (const img of parsed.data.images) images.set(img.name, img);
         savedAt = parsed.data.savedAt;
+        viewed = parsed.data.viewed;
       } else {
         reason = `not a Fashion Detect project (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`;
       }
@@ -116,6 +123,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
       }
       if (entry.t === 'image') images.set(entry.image.name, entry.image);
       else if (entry.t === 'forget') images.delete(entry.name);
+      else if (entry.t === 'viewed') viewed = entry.name;
       else {
         for (const image of entry.images) images.set(image.name, image);
         for (const name of entry.forgotten) images.delete(name);
@@ -124,7 +132,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
     const mtime = fs.statSync(journalFile).mtime.toISOString();
     if (text.trim() && (!savedAt || mtime > savedAt)) savedAt = mtime;
   }
-  return found ? { location, dir, images, savedAt, skippedLines, ...(damaged ? { damaged } : {}) } : undefined;
+  return found ? { location, dir, images, savedAt, skippedLines, ...(viewed ? { viewed } : {}), ...(damaged ? { damaged } : {}) } : undefined;
 }
 
 /**
@@ -169,11 +177,22 @@ export class ProjectStore {
   /** Appends records as one journal line and waits until they are on the disk. */
   async append(images: SavedImage[], forgotten: string[] = []): Promise<void> {
     if (images.length === 0 && forgotten.length === 0) return;
-    await fs.promises.mkdir(this.dir, { recursive: true });
     const entry: JournalLine =
       images.length === 1 && forgotten.length === 0 ? { t: 'image', image: images[0] }
       : images.length === 0 && forgotten.length === 1 ? { t: 'forget', name: forgotten[0] }
       : { t: 'batch', images, forgotten };
+    await this.appendLine(entry);
+    this.journalLines += images.length + forgotten.length;
+  }
+
+  /** Records which photo the window shows (a line of its own; the last one read wins). Not work, so not fsynced. */
+  async appendViewed(name: string): Promise<void> {
+    await this.appendLine({ t: 'viewed', name }, false);
+    this.journalLines++;
+  }
+
+  private async appendLine(entry: JournalLine, durable = true): Promise<void> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
     const handle = await fs.promises.open(this.journalFile, 'a+');
     try {
       // A crash may have left a torn last line: start on a line of our own, or this record would be
@@ -187,15 +206,14 @@ export class ProjectStore {
       }
       // writeFile writes the whole buffer (write() may stop short on a large one).
       await handle.writeFile(`${separator}${JSON.stringify(entry)}\n`);
-      await handle.sync();
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
-    this.journalLines += images.length + forgotten.length;
   }
 
   /** Writes the whole project atomically, then empties the journal (replaying it again would be harmless). */
-  snapshot(images: SavedImage[]): void {
+  snapshot(images: SavedImage[], viewed?: string): void {
     fs.mkdirSync(this.dir, { recursive: true });
     const doc: z.infer<typeof projectSchema> = {
       format: 'fashion-detect-project',
@@ -204,6 +222,7 @@ export class ProjectStore {
       savedAt: new Date().toISOString(),
       model: this.model,
       images,
+      ...(viewed ? { viewed } : {}),
     };
     writeFileAtomic(this.projectFile, JSON.stringify(doc));
     writeFileAtomic(this.journalFile, '');

@@ -126,6 +126,9 @@ export class WorkspaceService implements ApiService {
   private savedThrough = 0;
   /** Saves that failed in a row: the retry waits longer each time. */
   private saveFailures = 0;
+  /** The photo last shown in the window (its saved name), and whether that is still to be written. */
+  private viewed: string | null = null;
+  private viewedChanged = false;
 
   // Labelling
   private pool: DetectorPool | null = null;
@@ -204,9 +207,11 @@ export class WorkspaceService implements ApiService {
   }
 
   async getWorkspace(): Promise<ApiOutput<'getWorkspace'>> {
+    const viewedFile = this.home && this.viewed !== null ? path.resolve(this.home, this.viewed) : null;
     return {
       home: this.home,
       images: [...this.images.values()].map((img) => this.summary(img)),
+      viewedImageId: (viewedFile && this.byFile.get(viewedFile)?.id) ?? null,
       categories: this.categoryInfo,
       model: this.model
         ? { id: this.model.manifest.id, name: this.model.manifest.name, version: this.model.manifest.version, defaultMinScore: defaultMinScoreOf(this.model.manifest) }
@@ -221,6 +226,16 @@ export class WorkspaceService implements ApiService {
     const img = this.images.get(id);
     if (!img) throw new ApiError(`no image ${id} in this workspace (it may have been closed)`);
     return img;
+  }
+
+  async setViewedImage(input: ApiParsedInput<'setViewedImage'>): Promise<ApiOutput<'setViewedImage'>> {
+    const name = this.nameFor(this.image(input.id).file);
+    if (name !== this.viewed) {
+      this.viewed = name;
+      this.viewedChanged = true;
+      this.scheduleFlush();
+    }
+    return { viewedImageId: input.id };
   }
 
   async getImage(input: ApiParsedInput<'getImage'>): Promise<ImageDetail> {
@@ -328,6 +343,8 @@ export class WorkspaceService implements ApiService {
     this.saveLocation = location;
     this.store = new ProjectStore(projectDir(dir, location, this.options.dataDir), dir, this.modelTag());
     this.savedAt = saved?.savedAt ?? null;
+    this.viewed = saved?.viewed ?? null;
+    this.viewedChanged = false;
   }
 
   private modelTag(): string {
@@ -499,6 +516,8 @@ export class WorkspaceService implements ApiService {
     this.home = null;
     this.store = null;
     this.savedAt = null;
+    this.viewed = null;
+    this.viewedChanged = false;
     this.saveLocation = this.readSettings().saveLocation ?? 'beside-images';
     this.batch = { running: false, done: 0, failed: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, cancelled: false };
     this.options.emit({ type: 'workspace' });
@@ -754,10 +773,20 @@ export class WorkspaceService implements ApiService {
       const forgotten = [...this.forgotten];
       this.dirty.clear();
       this.forgotten.clear();
+      if (this.viewedChanged && this.viewed !== null) {
+        // Where the window was is not work: it is not counted as unsaved, and a failure to write it
+        // is left to the next flush (a failing disk is reported by the work's own writes).
+        this.viewedChanged = false;
+        await store.appendViewed(this.viewed).catch(() => {
+          this.viewedChanged = true;
+        });
+      }
       if (records.length === 0 && forgotten.length === 0) {
         // Changes with nothing to keep (an image back to pending): as saved as they will be.
         this.savedThrough = Math.max(this.savedThrough, through);
         this.options.emit({ type: 'saved', save: this.saveInfo() });
+        // Lines that only say where the window was still fill the journal.
+        if (store.pendingJournalLines >= SNAPSHOT_EVERY_LINES) this.snapshot();
         return;
       }
       this.writing += records.length + forgotten.length;
@@ -813,11 +842,12 @@ export class WorkspaceService implements ApiService {
         if (saved) byName.set(name, saved);
         else byName.delete(name);
       }
-      store.snapshot([...byName.values()]);
+      const viewed = this.viewed ?? undefined;
+      store.snapshot([...byName.values()], viewed);
       // What was just written is now the saved state of the home folder.
       const loaded = this.savedByFolder.get(store.home);
-      if (loaded) loaded.images = byName;
-      else this.savedByFolder.set(store.home, { location: this.saveLocation, dir: store.dir, images: byName, savedAt: new Date().toISOString(), skippedLines: 0 });
+      if (loaded) Object.assign(loaded, { images: byName, viewed });
+      else this.savedByFolder.set(store.home, { location: this.saveLocation, dir: store.dir, images: byName, savedAt: new Date().toISOString(), skippedLines: 0, viewed });
       this.savedAt = new Date().toISOString();
     } catch (err) {
       this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });

@@ -158,7 +158,9 @@ export class AppState {
         this.currentId = null;
         this.current = null;
       }
-      if (!this.currentId && this.images.length > 0) await this.select(this.images[0].id);
+      // A folder opened again starts at the photo shown last time.
+      const start = ws.viewedImageId !== null && this.indexById.has(ws.viewedImageId) ? ws.viewedImageId : this.images[0]?.id;
+      if (!this.currentId && start) await this.select(start);
       else if (this.currentId) await this.refreshCurrent();
       this.scheduleStats(0, true);
     } catch (err) {
@@ -242,6 +244,8 @@ export class AppState {
     if (this.currentId !== id) {
       this.selectedBoxId = null;
       this.currentId = id;
+      // Saved with the work; a photo closed meanwhile is simply not remembered.
+      void call('setViewedImage', { id }).catch(() => undefined);
     }
     await this.refreshCurrent();
   }
