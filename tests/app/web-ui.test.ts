@@ -568,6 +568,67 @@ describe.skipIf(!hasChromium)('the image list with 10,000 photos', () => {
   });
 });
 
+describe.skipIf(!hasChromium)("the list's filter", () => {
+  let server: Server | undefined;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = await startServer(tempDir('fd-web-filter-'));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(server.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(server);
+  });
+
+  it('shows only the photos a review looks for, and the arrow keys walk those', async () => {
+    const files = [];
+    for (const [i, name] of ['a.jpg', 'b.jpg', 'c.jpg'].entries()) files.push({ name, bytes: await (await drawScene(300, 450, i + 21)).jpeg().toBuffer(), type: 'image/jpeg' });
+    files.push({ name: 'broken.jpg', bytes: Buffer.from('not a picture'), type: 'image/jpeg' });
+    await dropFiles(page, files);
+    await page.waitForFunction(() => document.querySelectorAll('[role=option][aria-label*=", done"]').length === 3 && document.querySelectorAll('[role=option][aria-label*=", failed"]').length === 1, undefined, { timeout: 60_000 });
+    const rows = () => page.getByRole('listbox', { name: 'Images' }).getByRole('option').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!.split(',')[0]));
+    const selected = () => page.locator('[role=option][aria-selected=true]').getAttribute('aria-label').then((l) => l?.split(',')[0]);
+    const show = page.getByRole('combobox', { name: 'Show' });
+
+    // At 100% no box the model found is shown: every labelled photo has no items.
+    await page.getByRole('slider', { name: 'Confidence' }).fill('1');
+    // (The other photos' counts come with the statistics, asked again a moment after the slider moves.)
+    await expect.poll(() => show.locator('option[value=no-items]').textContent()).toBe('No items at the slider (3)');
+    await show.selectOption('no-items');
+    await expect(rows()).resolves.toEqual(['a.jpg', 'b.jpg', 'c.jpg']);
+    await expect(page.locator('[role=option]').first().getAttribute('aria-setsize')).resolves.toBe('3');
+
+    await (await photoRow(page, 'b.jpg')).click();
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    // broken.jpg, between b and c, is not one of them.
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(selected).toBe('c.jpg');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(selected).toBe('b.jpg');
+
+    // From a photo the filter leaves out, the keys go to the nearest one it shows.
+    await show.selectOption('failed');
+    await expect(rows()).resolves.toEqual(['broken.jpg']);
+    await expect(page.locator('[role=option]').first().getAttribute('aria-label')).resolves.toMatch(/^broken\.jpg, failed: /);
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(selected).toBe('broken.jpg');
+    await page.screenshot({ path: path.join(shots, '11-list-filter-failed.png') });
+
+    await show.selectOption('pending');
+    await expect(rows()).resolves.toEqual([]);
+    await page.getByText('Every photo is labelled.').waitFor();
+    await page.getByRole('button', { name: 'Show all photos' }).click();
+    await expect(show.inputValue()).resolves.toBe('all');
+    await expect(rows()).resolves.toEqual(['a.jpg', 'b.jpg', 'broken.jpg', 'c.jpg']);
+  });
+});
+
 describe('the HTTP server refuses what is not the app', () => {
   let server: Server | undefined;
   beforeAll(async () => {

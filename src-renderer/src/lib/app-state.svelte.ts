@@ -47,6 +47,8 @@ let nextMessage = 1;
 let nextBoxNumber = 1;
 export const newBoxId = () => `u${Date.now().toString(36)}${(nextBoxNumber++).toString(36)}`;
 
+export type ListFilter = 'all' | 'no-items' | 'failed' | 'pending';
+
 export class AppState {
   workspace = $state.raw<Workspace | null>(null);
   images = $state.raw<ImageSummary[]>([]);
@@ -128,6 +130,23 @@ export class AppState {
     if (!this.stats) return image.count;
     return this.stats.perImage[image.id] ?? 0;
   }
+
+  /** Which photos the list shows: all, or the ones a review looks for first. */
+  listFilter = $state<ListFilter>('all');
+
+  matchesFilter(image: ImageSummary, filter: ListFilter = this.listFilter): boolean {
+    switch (filter) {
+      case 'all':
+        return true;
+      case 'no-items':
+        return image.state === 'done' && this.shownCount(image) === 0;
+      default:
+        return image.state === filter;
+    }
+  }
+
+  /** The photos in the list, in workspace order; the list's keys and ←/→ walk these. */
+  listed = $derived.by(() => (this.listFilter === 'all' ? this.images : this.images.filter((img) => this.matchesFilter(img))));
 
   async start(): Promise<void> {
     onEvent((event) => this.onEvent(event));
@@ -265,11 +284,19 @@ export class AppState {
     }
   }
 
-  step(delta: number): void {
-    if (this.images.length === 0) return;
+  /** The next (delta 1) or previous (-1) photo the list shows; from a photo the filter left out, the nearest in that direction. */
+  step(delta: 1 | -1): void {
     const i = this.indexOf(this.currentId);
-    const next = Math.min(this.images.length - 1, Math.max(0, (i < 0 ? 0 : i) + delta));
-    void this.select(this.images[next].id);
+    if (i < 0) {
+      if (this.listed.length > 0) void this.select(this.listed[0].id);
+      return;
+    }
+    for (let k = i + delta; k >= 0 && k < this.images.length; k += delta) {
+      if (this.matchesFilter(this.images[k])) {
+        void this.select(this.images[k].id);
+        return;
+      }
+    }
   }
 
   // -----------------------------------------------------------------------------------------
