@@ -627,6 +627,50 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     await expect(show.inputValue()).resolves.toBe('all');
     await expect(rows()).resolves.toEqual(['a.jpg', 'b.jpg', 'broken.jpg', 'c.jpg']);
   });
+
+  it('accepts the boxes on screen in one undoable step, and leaves the hidden ones unverified', async () => {
+    // Boxes with scores, as from another model: two above the slider, one below it.
+    const file = path.join(tempDir('fd-accept-'), 'other-model.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        images: [{ id: 1, file_name: 'c.jpg', width: 300, height: 450 }],
+        categories: [{ id: 1, name: 'top' }, { id: 2, name: 'pants' }],
+        annotations: [
+          { id: 1, image_id: 1, category_id: 1, bbox: [20, 30, 200, 150], area: 30000, iscrowd: 0, score: 0.9 },
+          { id: 2, image_id: 1, category_id: 2, bbox: [40, 200, 150, 220], area: 33000, iscrowd: 0, score: 0.8 },
+          { id: 3, image_id: 1, category_id: 1, bbox: [60, 60, 40, 40], area: 1600, iscrowd: 0, score: 0.2 },
+        ],
+      }),
+    );
+    await page.getByTestId('import-coco-input').setInputFiles(file);
+    await page.getByRole('status').getByText(/^Imported 3 boxes for 1 images/).waitFor();
+    await (await photoRow(page, 'c.jpg')).click();
+    await viewerSettled(page);
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0.5');
+    const ws = await api(server!, 'getWorkspace');
+    const id = ws.images.find((i: { name: string }) => i.name === 'c.jpg').id;
+    type Saved = { id: string; score: number; verified: boolean };
+    const before: Saved[] = (await api(server!, 'getImage', { id })).boxes;
+    const willAccept = before.filter((b) => !b.verified && b.score >= 0.5);
+    expect(willAccept.length).toBeGreaterThanOrEqual(2);
+    const accept = page.getByRole('button', { name: `Accept ${willAccept.length}`, exact: true });
+    await accept.waitFor();
+
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    await page.keyboard.press('a');
+    const verifiedFlags = async () => Object.fromEntries(((await api(server!, 'getImage', { id })).boxes as Saved[]).map((b) => [b.id, b.verified]));
+    await expect.poll(verifiedFlags).toEqual(Object.fromEntries(before.map((b) => [b.id, b.verified || b.score >= 0.5])));
+    // The box at 20% was not on screen: it stays the model's, out of a verified-only export.
+    const hidden = before.find((b) => Math.abs(b.score - 0.2) < 1e-6)!;
+    expect((await verifiedFlags())[hidden.id]).toBe(false);
+    await expect(page.getByRole('button', { name: 'Accept', exact: true }).isDisabled()).resolves.toBe(true);
+    await page.screenshot({ path: path.join(shots, '12-accepted.png') });
+
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(verifiedFlags).toEqual(Object.fromEntries(before.map((b) => [b.id, b.verified])));
+    await accept.waitFor();
+  });
 });
 
 describe('the HTTP server refuses what is not the app', () => {

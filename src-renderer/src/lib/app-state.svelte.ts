@@ -313,6 +313,19 @@ export class AppState {
   }
 
   /** Changes the current image's boxes as one undoable step. */
+  /** Boxes on screen not yet verified: what "Accept" would verify. */
+  unverifiedShown = $derived(this.visibleBoxes.filter((b) => !b.verified).length);
+
+  /**
+   * Verifies every box on screen (checked category, at the slider) in one undoable edit: the person
+   * looked at them and keeps them. Hidden boxes stay as they are, out of a verified-only export.
+   */
+  acceptShown(): void {
+    const shown = new Set(this.visibleBoxes.filter((b) => !b.verified).map((b) => b.id));
+    if (shown.size === 0) return;
+    this.edit(shown.size === 1 ? 'Accept box' : `Accept ${shown.size} boxes`, (boxes) => boxes.map((b) => (shown.has(b.id) ? { ...b, verified: true } : b)));
+  }
+
   edit(label: string, change: (boxes: Box[]) => Box[]): void {
     if (!this.current) return;
     const before = cloneBoxes(this.current.boxes);
