@@ -158,6 +158,8 @@ export const statisticsSchema = z.object({
   perCategory: z.array(z.object({ categoryId: z.number().int().positive(), count: z.number().int().nonnegative() })),
   /** Boxes per image at or above minScore (verified boxes always count), for the image list; images with none are left out. */
   perImage: z.record(imageIdSchema, z.number().int().positive()),
+  /** Of those, the boxes no person has verified yet, per image: the photos still to review. */
+  unverifiedPerImage: z.record(imageIdSchema, z.number().int().positive()),
 });
 
 /** A relative name of an uploaded file: "a/b/photo.jpg", no "..", no absolute path, no hidden parts. */

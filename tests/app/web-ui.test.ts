@@ -657,6 +657,12 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     const accept = page.getByRole('button', { name: `Accept ${willAccept.length}`, exact: true });
     await accept.waitFor();
 
+    // A review goes through the photos whose boxes nobody accepted yet.
+    const show = page.getByRole('combobox', { name: 'Show' });
+    await show.selectOption('to-review');
+    const listed = () => page.getByRole('listbox', { name: 'Images' }).getByRole('option').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!.split(',')[0]));
+    await expect.poll(listed).toContain('c.jpg');
+
     await page.getByRole('application', { name: 'Photo viewer' }).focus();
     await page.keyboard.press('a');
     const verifiedFlags = async () => Object.fromEntries(((await api(server!, 'getImage', { id })).boxes as Saved[]).map((b) => [b.id, b.verified]));
@@ -665,11 +671,14 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     const hidden = before.find((b) => Math.abs(b.score - 0.2) < 1e-6)!;
     expect((await verifiedFlags())[hidden.id]).toBe(false);
     await expect(page.getByRole('button', { name: 'Accept', exact: true }).isDisabled()).resolves.toBe(true);
+    await expect.poll(listed).not.toContain('c.jpg');
     await page.screenshot({ path: path.join(shots, '12-accepted.png') });
 
     await page.getByRole('button', { name: 'Undo' }).click();
     await expect.poll(verifiedFlags).toEqual(Object.fromEntries(before.map((b) => [b.id, b.verified])));
     await accept.waitFor();
+    await expect.poll(listed).toContain('c.jpg');
+    await show.selectOption('all');
   });
 });
 

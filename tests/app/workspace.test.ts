@@ -140,6 +140,7 @@ describe('workspace service', () => {
     for (const i of ws.images) {
       const boxes = (await h.service.getImage({ id: i.id })).boxes;
       expect(at.perImage[i.id] ?? 0).toBe(boxes.filter((b) => b.verified || b.score >= 0.5).length);
+      expect(at.unverifiedPerImage[i.id] ?? 0).toBe(boxes.filter((b) => !b.verified && b.score >= 0.5).length);
     }
   });
 

@@ -892,18 +892,22 @@ export class WorkspaceService implements ApiService {
     let labelled = 0;
     let failed = 0;
     const perImage: Record<string, number> = {};
+    const unverifiedPerImage: Record<string, number> = {};
     for (const img of this.images.values()) {
       if (img.state === 'done') labelled++;
       if (img.state === 'failed') failed++;
       let shown = 0;
+      let unverified = 0;
       for (const b of img.boxes) {
         if (!atMinScore(b, input.minScore)) continue;
         counts.set(b.categoryId, (counts.get(b.categoryId) ?? 0) + 1);
         shown++;
+        if (!b.verified) unverified++;
       }
       if (shown > 0) perImage[img.id] = shown;
+      if (unverified > 0) unverifiedPerImage[img.id] = unverified;
     }
-    return { images: this.images.size, labelled, failed, perCategory: [...counts].map(([categoryId, count]) => ({ categoryId, count })), perImage };
+    return { images: this.images.size, labelled, failed, perCategory: [...counts].map(([categoryId, count]) => ({ categoryId, count })), perImage, unverifiedPerImage };
   }
 
   private exportImages(): ExportImage[] {

@@ -47,7 +47,7 @@ let nextMessage = 1;
 let nextBoxNumber = 1;
 export const newBoxId = () => `u${Date.now().toString(36)}${(nextBoxNumber++).toString(36)}`;
 
-export type ListFilter = 'all' | 'no-items' | 'failed' | 'pending';
+export type ListFilter = 'all' | 'to-review' | 'no-items' | 'failed' | 'pending';
 
 export class AppState {
   workspace = $state.raw<Workspace | null>(null);
@@ -131,6 +131,12 @@ export class AppState {
     return this.stats.perImage[image.id] ?? 0;
   }
 
+  /** Boxes of a listed photo at the slider that no person has verified yet (the open photo at once, the others with the statistics). */
+  unverifiedCount(image: ImageSummary): number {
+    if (this.current && image.id === this.current.id) return this.current.boxes.filter((b) => !b.verified && this.atSlider(b)).length;
+    return this.stats?.unverifiedPerImage[image.id] ?? 0;
+  }
+
   /** Which photos the list shows: all, or the ones a review looks for first. */
   listFilter = $state<ListFilter>('all');
 
@@ -140,6 +146,8 @@ export class AppState {
         return true;
       case 'no-items':
         return image.state === 'done' && this.shownCount(image) === 0;
+      case 'to-review':
+        return image.state === 'done' && this.unverifiedCount(image) > 0;
       default:
         return image.state === filter;
     }
