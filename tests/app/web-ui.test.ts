@@ -598,7 +598,7 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     // At 100% no box the model found is shown: every labelled photo has no items.
     await page.getByRole('slider', { name: 'Confidence' }).fill('1');
     // (The other photos' counts come with the statistics, asked again a moment after the slider moves.)
-    await expect.poll(() => show.locator('option[value=no-items]').textContent()).toBe('No items at the slider (3)');
+    await expect.poll(() => show.locator('option[value=no-items]').textContent()).toBe('No items (3)');
     await show.selectOption('no-items');
     await expect(rows()).resolves.toEqual(['a.jpg', 'b.jpg', 'c.jpg']);
     await expect(page.locator('[role=option]').first().getAttribute('aria-setsize')).resolves.toBe('3');

@@ -269,12 +269,30 @@ export class AppState {
 
   async select(id: string): Promise<void> {
     if (this.currentId !== id) {
+      if (this.current) this.keepCountsOf(this.current);
       this.selectedBoxId = null;
       this.currentId = id;
       // Saved with the work; a photo closed meanwhile is simply not remembered.
       void call('setViewedImage', { id }).catch(() => undefined);
     }
     await this.refreshCurrent();
+  }
+
+  /**
+   * The list counts the photo being left from its boxes on screen until the statistics come back, so
+   * a photo just accepted does not flash back into "Boxes not yet accepted".
+   */
+  private keepCountsOf(detail: ImageDetail): void {
+    if (!this.stats) return;
+    const shown = detail.boxes.filter((b) => this.atSlider(b));
+    const unverified = shown.filter((b) => !b.verified).length;
+    const perImage = { ...this.stats.perImage };
+    const unverifiedPerImage = { ...this.stats.unverifiedPerImage };
+    if (shown.length > 0) perImage[detail.id] = shown.length;
+    else delete perImage[detail.id];
+    if (unverified > 0) unverifiedPerImage[detail.id] = unverified;
+    else delete unverifiedPerImage[detail.id];
+    this.stats = { ...this.stats, perImage, unverifiedPerImage };
   }
 
   private async refreshCurrent(): Promise<void> {
