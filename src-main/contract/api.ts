@@ -135,6 +135,8 @@ export const exportResultSchema = z.object({
   target: z.string().nullable(),
   images: z.number().int().nonnegative(),
   annotations: z.number().int().nonnegative(),
+  /** Labelled photos not in it: with verifiedOnly, those not (fully) reviewed. */
+  leftOut: z.number().int().nonnegative(),
   /** For the browser build: a media id under kind "export" to download the COCO file or a YOLO/VOC listing. */
   downloadId: z.string().nullable(),
   fileName: z.string().nullable(),

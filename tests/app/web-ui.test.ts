@@ -672,6 +672,17 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     expect((await verifiedFlags())[hidden.id]).toBe(false);
     await expect(page.getByRole('button', { name: 'Accept', exact: true }).isDisabled()).resolves.toBe(true);
     await expect.poll(listed).not.toContain('c.jpg');
+
+    // Verified boxes only: the reviewed photo alone, and the message says what was left out.
+    await page.getByRole('checkbox', { name: 'Verified boxes only' }).check();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export COCO' }).click()]);
+    const exported = path.join(tempDir('fd-export-reviewed-'), download.suggestedFilename());
+    await download.saveAs(exported);
+    const doc = cocoDocumentSchema.parse(JSON.parse(fs.readFileSync(exported, 'utf8')));
+    expect(doc.images.map((i) => i.file_name)).toEqual(['c.jpg']);
+    expect(doc.annotations).toHaveLength(willAccept.length);
+    await page.getByRole('status').getByText(`COCO: ${willAccept.length} boxes in 1 images exported; 2 labelled photos were left out, not yet reviewed (Show: To review)`).waitFor();
+    await page.getByRole('checkbox', { name: 'Verified boxes only' }).uncheck();
     await page.screenshot({ path: path.join(shots, '12-accepted.png') });
 
     await page.getByRole('button', { name: 'Undo' }).click();

@@ -188,15 +188,33 @@ describe('workspace service', () => {
   });
 
   it('exports COCO with the filters, valid and in upright pixels', async () => {
+    // The photo edited above, with one more box from the model that nobody has looked at.
+    const reviewedId = (await h.service.getWorkspace()).images.find((i) => i.name === folder.good[0])!.id;
+    const edited = (await h.service.getImage({ id: reviewedId })).boxes;
+    await h.service.updateBoxes({ id: reviewedId, boxes: [...edited, box('model2', 3, [5, 5, 30, 30], false, 0.8)] });
+    // Verified boxes only: a photo with boxes nobody looked at would be listed as if those items were
+    // not there, so it is left out; with no photo reviewed, there is nothing to export, and it says why.
+    await expect(h.service.exportAnnotations({ format: 'coco', filter: { minScore: 0, verifiedOnly: true } })).rejects.toThrow(/no photo is reviewed yet/);
+    const accepted = (await h.service.getImage({ id: reviewedId })).boxes.map((b) => ({ ...b, verified: true }));
+    await h.service.updateBoxes({ id: reviewedId, boxes: accepted });
     const verifiedOnly = await h.service.exportAnnotations({ format: 'coco', filter: { minScore: 0, verifiedOnly: true } });
+    expect([verifiedOnly.images, verifiedOnly.leftOut]).toEqual([1, folder.good.length - 1]);
     const doc = cocoDocumentSchema.parse(JSON.parse(fs.readFileSync(verifiedOnly.target!, 'utf8')));
     expect(cocoProblems(doc)).toEqual([]);
-    expect(doc.images.map((i) => i.file_name).sort()).toEqual(folder.good);
+    expect(doc.images.map((i) => i.file_name)).toEqual([folder.good[0]]);
+    expect(doc.annotations).toHaveLength(accepted.length);
     expect(doc.annotations.every((a) => a.verified)).toBe(true);
     expect(doc.annotations.some((a) => a.category_id === 7 && a.bbox.join() === '10,20,50,40')).toBe(true);
-    expect(doc.images.find((i) => i.file_name === 'more/deeper/rotated.jpg')).toMatchObject({ width: 480, height: 300 });
 
     const all = cocoDocumentSchema.parse(JSON.parse(fs.readFileSync((await h.service.exportAnnotations({ format: 'coco', filter: { minScore: 0, verifiedOnly: false } })).target!, 'utf8')));
+    expect(all.images.map((i) => i.file_name)).toEqual(folder.good);
+    expect(all.images.find((i) => i.file_name === 'more/deeper/rotated.jpg')).toMatchObject({ width: 480, height: 300 });
+    // Exporting footwear only, a box nobody looked at in another category does not hold a photo back.
+    await h.service.updateBoxes({ id: reviewedId, boxes: [...accepted, box('model3', 3, [5, 5, 30, 30], false, 0.8)] });
+    await expect(h.service.exportAnnotations({ format: 'coco', filter: { minScore: 0, verifiedOnly: true } })).rejects.toThrow(/no photo is reviewed yet/);
+    const footwearOnly = await h.service.exportAnnotations({ format: 'coco', filter: { categoryIds: [7], minScore: 0, verifiedOnly: true } });
+    expect(cocoDocumentSchema.parse(JSON.parse(fs.readFileSync(footwearOnly.target!, 'utf8'))).images.map((i) => i.file_name)).toEqual([folder.good[0]]);
+    await h.service.updateBoxes({ id: reviewedId, boxes: accepted });
     const onlyFootwear = cocoDocumentSchema.parse(JSON.parse(fs.readFileSync((await h.service.exportAnnotations({ format: 'coco', filter: { categoryIds: [7], minScore: 0, verifiedOnly: false } })).target!, 'utf8')));
     expect(onlyFootwear.annotations.every((a) => a.category_id === 7)).toBe(true);
     expect(onlyFootwear.annotations.length).toBe(all.annotations.filter((a) => a.category_id === 7).length);
@@ -215,7 +233,8 @@ describe('workspace service', () => {
     expect(classes[6]).toBe('footwear');
     const label = fs.readFileSync(path.join(yolo.target!, folder.good[0].replace(/\.[^.]+$/, '.txt')), 'utf8');
     const img = (await h.service.getWorkspace()).images.find((i) => i.name === folder.good[0])!;
-    const line = label.split('\n').find((l) => l.startsWith('6 '))!;
+    // The footwear box drawn by hand (the photo's other boxes were accepted too).
+    const line = label.split('\n').find((l) => l.startsWith('6 ') && Math.abs(Number(l.split(' ')[3]) - 50 / img.width!) < 1e-4)!;
     const [, cx, cy, w, hh] = line.split(' ').map(Number);
     expect(cx).toBeCloseTo((10 + 25) / img.width!, 5);
     expect(cy).toBeCloseTo((20 + 20) / img.height!, 5);

@@ -24,10 +24,30 @@ export function keepsBox(box: Box, filter: ExportFilter): boolean {
   return atMinScore(box, filter.minScore);
 }
 
+/**
+ * Whether a photo goes into a verified-only export: a person verified its boxes (one at least), and
+ * left none unverified that the filter would show. A photo not reviewed, or reviewed only in part, is
+ * left out: listed without the boxes nobody looked at, it would teach a model those items are not there.
+ */
+export function isReviewed(image: ExportImage, filter: ExportFilter): boolean {
+  const shown = { ...filter, verifiedOnly: false };
+  let verified = 0;
+  for (const box of image.boxes) {
+    if (!keepsBox(box, shown)) continue;
+    if (!box.verified) return false;
+    verified++;
+  }
+  return verified > 0;
+}
+
+/** The photos an export lists, by name: all of them, or with verifiedOnly those reviewed. */
+export function exportedImages(images: ExportImage[], filter: ExportFilter): ExportImage[] {
+  return images.filter((image) => !filter.verifiedOnly || isReviewed(image, filter)).sort((a, b) => compareNames(a.name, b.name));
+}
+
 /** The boxes of each image that pass the filter, clipped to the picture, with empty boxes dropped. */
 function filtered(images: ExportImage[], filter: ExportFilter): { image: ExportImage; boxes: [number, number, number, number][]; kept: Box[] }[] {
-  return [...images]
-    .sort((a, b) => compareNames(a.name, b.name))
+  return exportedImages(images, filter)
     .map((image) => {
       const kept: Box[] = [];
       const boxes: [number, number, number, number][] = [];

@@ -35,7 +35,7 @@ import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
 import { importTooLarge } from '../../contract/import-limit.js';
-import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, importCocoText, type ExportImage } from './export.js';
+import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, exportedImages, importCocoText, type ExportImage } from './export.js';
 import { MediaCache } from './media.js';
 import { loadProject, projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
 
@@ -917,20 +917,25 @@ export class WorkspaceService implements ApiService {
   }
 
   async exportAnnotations(input: ApiParsedInput<'exportAnnotations'>): Promise<ApiOutput<'exportAnnotations'>> {
-    const images = this.exportImages();
-    if (images.length === 0) throw new ApiError('nothing to export yet: label some images first');
+    const labelled = this.exportImages();
+    if (labelled.length === 0) throw new ApiError('nothing to export yet: label some images first');
+    const images = exportedImages(labelled, input.filter);
+    if (images.length === 0) {
+      throw new ApiError('no photo is reviewed yet, so an export of verified boxes only would be empty: accept the boxes of a photo (A) once they are right, or export without "Verified boxes only"');
+    }
+    const leftOut = labelled.length - images.length;
     const base = this.home ? path.basename(this.home) : 'images';
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     const suggested = input.format === 'coco' ? `${base}.coco.json` : `${base}-${input.format}`;
     let target: string | null;
     if (this.options.dialogs) {
       target = await this.options.dialogs.chooseExportTarget(input.format, suggested);
-      if (!target) return { cancelled: true, format: input.format, target: null, images: 0, annotations: 0, downloadId: null, fileName: null };
+      if (!target) return { cancelled: true, format: input.format, target: null, images: 0, annotations: 0, leftOut: 0, downloadId: null, fileName: null };
     } else {
       // Unique: two exports within a second must not share a file (each keeps its own download).
       target = path.join(this.options.dataDir, 'exports', `${stamp}-${randomBytes(3).toString('hex')}-${suggested}`);
     }
-    const counted = { images: images.length, annotations: 0 };
+    const counted = { images: images.length, annotations: 0, leftOut };
     if (input.format === 'coco') {
       const doc = buildCocoExport(images, this.categories, input.filter, {
         description: `Fashion Detect labels for ${base}`,

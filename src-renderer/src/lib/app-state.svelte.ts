@@ -553,7 +553,9 @@ export class AppState {
       });
       if (result.cancelled) return undefined;
       const what = { coco: 'COCO', yolo: 'YOLO', voc: 'Pascal VOC' }[format];
-      this.notify('info', `${what}: ${result.annotations} boxes in ${result.images} images exported${result.target && transport === 'desktop' ? ` to ${result.target}` : result.downloadId ? '' : ` to ${result.target}`}`);
+      const where = result.target && transport === 'desktop' ? ` to ${result.target}` : result.downloadId ? '' : ` to ${result.target}`;
+      const leftOut = result.leftOut > 0 ? `; ${result.leftOut} labelled ${result.leftOut === 1 ? 'photo was' : 'photos were'} left out, not yet reviewed (Show: To review)` : '';
+      this.notify('info', `${what}: ${result.annotations} boxes in ${result.images} images exported${where}${leftOut}`);
       return { downloadId: result.downloadId, fileName: result.fileName };
     } catch (err) {
       this.report(err);
