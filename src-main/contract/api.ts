@@ -156,6 +156,8 @@ export const statisticsSchema = z.object({
   images: z.number().int().nonnegative(),
   labelled: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
+  /** Photos reviewed at minScore: what an export of verified boxes only would hold. */
+  reviewed: z.number().int().nonnegative(),
   /** Boxes per category over the whole set, at or above minScore (verified boxes always count). */
   perCategory: z.array(z.object({ categoryId: z.number().int().positive(), count: z.number().int().nonnegative() })),
   /** Boxes per image at or above minScore (verified boxes always count), for the image list; images with none are left out. */

@@ -672,6 +672,7 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     expect((await verifiedFlags())[hidden.id]).toBe(false);
     await expect(page.getByRole('button', { name: 'Accept', exact: true }).isDisabled()).resolves.toBe(true);
     await expect.poll(listed).not.toContain('c.jpg');
+    await page.getByText(/in 3 labelled photos, 1 failed, 1 reviewed · at 50%/).waitFor();
 
     // Verified boxes only: the reviewed photo alone, and the message says what was left out.
     await page.getByRole('checkbox', { name: 'Verified boxes only' }).check();
@@ -689,6 +690,7 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     await expect.poll(verifiedFlags).toEqual(Object.fromEntries(before.map((b) => [b.id, b.verified])));
     await accept.waitFor();
     await expect.poll(listed).toContain('c.jpg');
+    await page.getByText(/in 3 labelled photos, 1 failed, 0 reviewed · at 50%/).waitFor();
     await show.selectOption('all');
   });
 });

@@ -195,10 +195,12 @@ describe('workspace service', () => {
     // Verified boxes only: a photo with boxes nobody looked at would be listed as if those items were
     // not there, so it is left out; with no photo reviewed, there is nothing to export, and it says why.
     await expect(h.service.exportAnnotations({ format: 'coco', filter: { minScore: 0, verifiedOnly: true } })).rejects.toThrow(/no photo is reviewed yet/);
+    expect((await h.service.getStatistics({ minScore: 0 })).reviewed).toBe(0);
     const accepted = (await h.service.getImage({ id: reviewedId })).boxes.map((b) => ({ ...b, verified: true }));
     await h.service.updateBoxes({ id: reviewedId, boxes: accepted });
     const verifiedOnly = await h.service.exportAnnotations({ format: 'coco', filter: { minScore: 0, verifiedOnly: true } });
     expect([verifiedOnly.images, verifiedOnly.leftOut]).toEqual([1, folder.good.length - 1]);
+    expect((await h.service.getStatistics({ minScore: 0 })).reviewed).toBe(1);
     const doc = cocoDocumentSchema.parse(JSON.parse(fs.readFileSync(verifiedOnly.target!, 'utf8')));
     expect(cocoProblems(doc)).toEqual([]);
     expect(doc.images.map((i) => i.file_name)).toEqual([folder.good[0]]);

@@ -29,7 +29,7 @@ export function keepsBox(box: Box, filter: ExportFilter): boolean {
  * left none unverified that the filter would show. A photo not reviewed, or reviewed only in part, is
  * left out: listed without the boxes nobody looked at, it would teach a model those items are not there.
  */
-export function isReviewed(image: ExportImage, filter: ExportFilter): boolean {
+export function isReviewed(image: Pick<ExportImage, 'boxes'>, filter: ExportFilter): boolean {
   const shown = { ...filter, verifiedOnly: false };
   let verified = 0;
   for (const box of image.boxes) {

@@ -35,7 +35,7 @@ import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
 import { importTooLarge } from '../../contract/import-limit.js';
-import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, exportedImages, importCocoText, type ExportImage } from './export.js';
+import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, exportedImages, importCocoText, isReviewed, type ExportImage } from './export.js';
 import { MediaCache } from './media.js';
 import { loadProject, projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
 
@@ -891,11 +891,14 @@ export class WorkspaceService implements ApiService {
     const counts = new Map(this.categories.map((c) => [c.id, 0]));
     let labelled = 0;
     let failed = 0;
+    let reviewed = 0;
+    const reviewFilter = { minScore: input.minScore, verifiedOnly: true };
     const perImage: Record<string, number> = {};
     const unverifiedPerImage: Record<string, number> = {};
     for (const img of this.images.values()) {
       if (img.state === 'done') labelled++;
       if (img.state === 'failed') failed++;
+      if (img.state === 'done' && isReviewed(img, reviewFilter)) reviewed++;
       let shown = 0;
       let unverified = 0;
       for (const b of img.boxes) {
@@ -907,7 +910,7 @@ export class WorkspaceService implements ApiService {
       if (shown > 0) perImage[img.id] = shown;
       if (unverified > 0) unverifiedPerImage[img.id] = unverified;
     }
-    return { images: this.images.size, labelled, failed, perCategory: [...counts].map(([categoryId, count]) => ({ categoryId, count })), perImage, unverifiedPerImage };
+    return { images: this.images.size, labelled, failed, reviewed, perCategory: [...counts].map(([categoryId, count]) => ({ categoryId, count })), perImage, unverifiedPerImage };
   }
 
   private exportImages(): ExportImage[] {
