@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../src-main/core/backend';
 import { Detector } from '../src-main/core/detector';
 import { defaultModelId, resolveModel } from '../src-main/core/models/registry';
-import { readTrainSet, splitTrainVal } from '../src-main/core/train/dataset';
+import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainSet } from '../src-main/core/train/dataset';
 import { im2colTransposed, conv3x3, linear } from '../src-main/core/train/ops';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from '../src-main/core/train/fpn-base';
 import { loadHead } from '../src-main/core/train/head';
@@ -411,6 +411,28 @@ describe('train', () => {
     const r3 = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'x'), '--input', '300x500']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/multiples of 32/);
+  });
+});
+
+describe('categories labelled once per photo', () => {
+  const photo = (id: number, categoryIds: number[]) => ({ id, file: `${id}.jpg`, fileName: `${id}.jpg`, width: 100, height: 100, boxes: categoryIds.map((categoryId) => ({ bbox: [0, 0, 10, 10] as [number, number, number, number], classIndex: categoryId - 1, categoryId })) });
+  const categories = ['top', 'footwear', 'belt'].map((name, i) => ({ id: i + 1, name, supercategory: '' }));
+
+  it('are those no photo has two boxes of, seen in 10 photos at least', () => {
+    // top once in each of 12 photos; footwear twice in one; belt once in 9 photos only.
+    const images = Array.from({ length: 12 }, (_, i) => photo(i + 1, [1, 2, ...(i < 9 ? [3] : []), ...(i === 5 ? [2] : [])]));
+    const set: TrainSet = { categories, images, skipped: [], annotationCount: 0 };
+    expect(singleInstanceCategories(set)).toEqual([1]);
+    images[11].boxes.push(photo(0, [1]).boxes[0]);
+    expect(singleInstanceCategories(set)).toEqual([]);
+  });
+
+  if (!hasShared) console.log(`SKIP single-instance categories of the CCP photos: ${sharedSkipReason}`);
+  it.skipIf(!hasShared)('of the CCP photos are every category but footwear and bag, as fashion-ccp names them', () => {
+    const set = readTrainSet(path.join(sharedDataset, 'train/annotations.json'), path.join(sharedDataset, 'train/images'));
+    const once = singleInstanceCategories(set);
+    expect(once.map((id) => set.categories.find((c) => c.id === id)!.name).sort()).toEqual(set.categories.map((c) => c.name).filter((n) => n !== 'footwear' && n !== 'bag').sort());
+    expect(resolveModel('fashion-ccp').manifest.singleInstanceCategories).toEqual(once);
   });
 });
 

@@ -135,6 +135,8 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
 /** One loaded model with its decoding; one per worker thread. */
 export class Detector {
   private readonly classMap: Map<number, { id: number; name: string }>;
+  /** Category ids its training data labels once per photo at most (see classwiseNms). */
+  private readonly singleInstance: ReadonlySet<number>;
   private readonly wanted: Set<number>;
 
   private constructor(
@@ -142,6 +144,7 @@ export class Detector {
     private readonly network: Network,
   ) {
     this.classMap = classToCategory(model.manifest);
+    this.singleInstance = new Set(model.manifest.singleInstanceCategories ?? []);
     this.wanted = new Set(this.classMap.keys());
   }
 
@@ -229,7 +232,7 @@ export class Detector {
     const iouThreshold = this.model.manifest.output.iouThreshold;
     // Suppress per reported category: handbag, backpack and suitcase all become one `bag`.
     const asCategories = candidates.map((c) => ({ ...c, classIndex: this.classMap.get(c.classIndex)!.id }));
-    const kept = classwiseNms(asCategories, iouThreshold, { maxKeep: MAX_DETECTIONS, minScore });
+    const kept = classwiseNms(asCategories, iouThreshold, { maxKeep: MAX_DETECTIONS, minScore, singleInstanceClasses: this.singleInstance });
     const names = new Map(this.model.manifest.categories.map((c) => [c.id, c.name]));
     return kept
       .map((c) => {

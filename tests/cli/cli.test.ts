@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cocoDocumentSchema, cocoProblems, type CocoDocument } from '../../src-main/core/coco';
 import { resolveModel } from '../../src-main/core/models/registry';
+import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
 import { copySharedPhotos, drawScene, runCli, tempDir, writeBadFiles, writeUnreadableFolder } from '../helpers';
 
 /** A folder as people have them: nested, odd names, a link loop, broken files beside good photos. */
@@ -171,7 +172,9 @@ describe('fashion-detect info', () => {
 });
 
 describe('the default minimum score', () => {
-  it("is the model's own: fashion-ccp shows boxes from 0.5 unless told otherwise", async () => {
+  it("is the model's own: fashion-ccp shows boxes from its manifest's default score unless told otherwise", async () => {
+    const fromManifest = defaultMinScoreOf(resolveModel('fashion-ccp').manifest);
+    expect(fromManifest).toBeGreaterThan(0.2);
     const dir = tempDir();
     const photo = copySharedPhotos(dir, 1, 'unlabeled')[0];
     if (!photo) {
@@ -186,8 +189,8 @@ describe('the default minimum score', () => {
     const byDefault = await scores([]);
     const low = await scores(['--min-score', '0.2']);
     expect(byDefault.length).toBeGreaterThan(0);
-    expect(Math.min(...byDefault)).toBeGreaterThanOrEqual(0.5);
-    expect(low.filter((s) => s >= 0.5).sort()).toEqual([...byDefault].sort());
+    expect(Math.min(...byDefault)).toBeGreaterThanOrEqual(fromManifest);
+    expect(low.filter((s) => s >= fromManifest).sort()).toEqual([...byDefault].sort());
     expect(low.length).toBeGreaterThan(byDefault.length);
   });
 });

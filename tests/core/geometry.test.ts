@@ -71,6 +71,22 @@ describe('non-maximum suppression', () => {
     // The cut comes after scoring down: the bag, scored below the shoe, outranks it in the end.
     expect(classwiseNms([bothShoes, oneShoe, bag], 0.6, { maxKeep: 2 }).map((k) => k.score)).toEqual([0.8, 0.5]);
   });
+
+  it('scores down the boxes after the best of a class labelled once per photo, not those of other classes', () => {
+    // Two trouser boxes that barely overlap (one leg each), two shoes apart, a top.
+    const leftLeg = c(0, 0, 10, 40, 0.8, 2);
+    const rightLeg = c(8, 0, 18, 40, 0.6, 2);
+    const shoes = [c(0, 40, 8, 45, 0.7, 6), c(10, 40, 18, 45, 0.65, 6)];
+    const top = c(0, -30, 20, 0, 0.9, 0);
+    const once = new Set([0, 2]);
+    const kept = classwiseNms([leftLeg, rightLeg, ...shoes, top], 0.6, { singleInstanceClasses: once });
+    expect(kept.map((k) => [k.classIndex, k.score])).toEqual([[0, 0.9], [2, 0.8], [6, 0.7], [6, 0.65], [2, 0.3]]);
+    // Without the rule plain NMS keeps both legs as they were; a factor of its own can be given.
+    expect(classwiseNms([leftLeg, rightLeg], 0.6).map((k) => k.score)).toEqual([0.8, 0.6]);
+    expect(classwiseNms([leftLeg, rightLeg], 0.6, { singleInstanceClasses: once, extraInstanceScoreFactor: 0.1 }).map((k) => k.score)).toEqual([0.8, 0.06]);
+    // Nested as well: both factors.
+    expect(classwiseNms([leftLeg, c(0, 0, 5, 40, 0.7, 2)], 0.6, { singleInstanceClasses: once }).map((k) => k.score)).toEqual([0.8, 0.175]);
+  });
 });
 
 describe('NanoDet decoding', () => {

@@ -64,6 +64,11 @@ export const manifestSchema = z.object({
   labelToCategory: z.record(z.string(), z.string()).optional(),
   /** The categories this model reports, as they appear in COCO exports. */
   categories: z.array(categorySchema).min(1),
+  /**
+   * Categories its training data labels with one box per photo at most (CCP: one box around all of
+   * a category's pixels; `train` finds them). A second box of one of these in a photo is scored down.
+   */
+  singleInstanceCategories: z.array(z.number().int().min(1)).optional(),
   license: z.string().min(1),
   source: z.object({
     npm: z.string().optional(),

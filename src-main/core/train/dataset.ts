@@ -21,6 +21,28 @@ export interface TrainSet {
   annotationCount: number;
 }
 
+/** Photos of a category it takes before "never two boxes in one photo" counts as the data's convention. */
+const SINGLE_INSTANCE_MIN_PHOTOS = 10;
+
+/**
+ * The categories no photo has two boxes of, among those in 10 photos at least: the data labels them
+ * once per photo (CCP: one box around all of a category's pixels), so a model trained on it has its
+ * second box of one scored down (classwiseNms). Ids, in the set's category order.
+ */
+export function singleInstanceCategories(set: TrainSet): number[] {
+  return set.categories
+    .map((c) => c.id)
+    .filter((id) => {
+      let photos = 0;
+      for (const image of set.images) {
+        const n = image.boxes.reduce((k, b) => k + (b.categoryId === id ? 1 : 0), 0);
+        if (n > 1) return false;
+        if (n === 1) photos++;
+      }
+      return photos >= SINGLE_INSTANCE_MIN_PHOTOS;
+    });
+}
+
 /** Reads any COCO detection file (the app's exports included) and finds its pictures under `imagesDir`. */
 export function readTrainSet(annotationsFile: string, imagesDir: string): TrainSet {
   let raw: unknown;

@@ -77,6 +77,12 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
           '',
         ]
       : []),
+    ...(manifest.singleInstanceCategories?.length
+      ? [
+          `Labelled once per photo in this data, so the Detector halves the score of each further box of one of these in a photo: ${manifest.singleInstanceCategories.map((id) => manifest.categories.find((c) => c.id === id)?.name ?? id).join(', ')} (the figures here include it).`,
+          '',
+        ]
+      : []),
     ...(v
       ? ['| category | boxes | AP50 | AP[.5:.95] |', '|---|---:|---:|---:|', ...v.perCategory.map((c) => `| ${c.name} | ${c.gtCount} | ${f3(c.ap50)} | ${f3(c.ap)} |`), '']
       : []),

@@ -12,7 +12,7 @@ import { decodeNanodet, type NanodetLevel } from '../models/decode-nanodet.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel } from '../models/registry.js';
 import { classwiseNms } from '../nms.js';
-import { inputSizeFor, readTrainSet, seededRandom, shuffled, splitTrainVal, type TrainImage } from './dataset.js';
+import { inputSizeFor, readTrainSet, seededRandom, shuffled, singleInstanceCategories, splitTrainVal, type TrainImage } from './dataset.js';
 import { featureStatistics, photoFeatures, type FeatureExtractor, type FeatureSample, type PhotoVariant } from './features.js';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from './fpn-base.js';
 import { contextBias, headLevel, headTensorNames, headTensorShapes, initHead, saveHead, standardisedPyramid, type HeadParams, type HeadShape, type HeadTensorName } from './head.js';
@@ -286,7 +286,7 @@ function validate(
   levels: Level[],
   inputShapes: BaseOutputShape[],
   input: { width: number; height: number },
-  iouThreshold: number,
+  nms: { iouThreshold: number; singleInstanceClasses: ReadonlySet<number> },
 ): ValidationResult {
   const numClasses = categories.length;
   const wanted = new Set(categories.map((_, i) => i));
@@ -318,7 +318,7 @@ function validate(
         return { stride: l.stride, cols: l.cols, rows: l.rows, scores, distances };
       });
       const candidates = decodeNanodet(lv, numClasses, BINS, AP_MIN_SCORE, wanted, input.width, input.height, true);
-      for (const c of classwiseNms(candidates, iouThreshold, { maxKeep: 100, minScore: AP_MIN_SCORE })) {
+      for (const c of classwiseNms(candidates, nms.iouThreshold, { maxKeep: 100, minScore: AP_MIN_SCORE, singleInstanceClasses: nms.singleInstanceClasses })) {
         const bbox = boxToSource(v.sample.box, c.x1, c.y1, c.x2, c.y2);
         if (bbox[2] < 1 || bbox[3] < 1) continue;
         dts.push({ imageId: v.image.id, categoryId: categories[c.classIndex].id, bbox, score: c.score });
@@ -395,6 +395,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const set = readTrainSet(opts.annotations, opts.images);
   for (const s of set.skipped.slice(0, 5)) log(`skipping ${s.fileName}: ${s.reason}`);
   if (set.skipped.length > 5) log(`... and ${set.skipped.length - 5} more pictures not found`);
+  // Labelled once per photo in this data: the model's further boxes of these are scored down.
+  const singleInstance = singleInstanceCategories(set);
+  const nmsSettings = { iouThreshold: 0.6, singleInstanceClasses: new Set(singleInstance.map((id) => set.categories.findIndex((c) => c.id === id))) };
+  if (singleInstance.length > 0) {
+    const names = singleInstance.map((id) => set.categories.find((c) => c.id === id)!.name);
+    log(`labelled once per photo in this data, so a second box of these is scored down: ${names.join(', ')}`);
+  }
 
   const baseModel = resolveModel(opts.base ?? NANODET_FPN.model);
   if (baseModel.manifest.id !== NANODET_FPN.model || baseModel.manifest.format !== 'tfjs-graph') {
@@ -664,7 +671,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         });
       }
       if (stopped) break;
-      const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, inputShapes, settings.input, 0.6) : undefined;
+      const val = valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, inputShapes, settings.input, nmsSettings) : undefined;
       lastValidation = val;
       state.history.push({
         epoch: state.epoch + 1,
@@ -692,7 +699,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
 
     // Resumed after the last epoch's checkpoint, no epoch ran in this session: validate here.
-    const validation = lastValidation ?? (valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, inputShapes, settings.input, 0.6) : undefined);
+    const validation = lastValidation ?? (valSamples.length > 0 ? validate(params, valSamples, set.categories, levels, inputShapes, settings.input, nmsSettings) : undefined);
     const weights = saveHead(out, HEAD_NAME, shape, params);
     const id = modelId(out, opts.id);
     const manifest: ModelManifest = {
@@ -703,9 +710,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       modelFile: `${HEAD_NAME}.json`,
       base: baseSpec,
       input,
-      output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: 0.6 },
+      output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: nmsSettings.iouThreshold },
       labels: set.categories.map((c) => c.name),
       categories: set.categories,
+      ...(singleInstance.length > 0 ? { singleInstanceCategories: singleInstance } : {}),
       license: opts.license ?? `head trained with fashion-detect on ${path.basename(opts.annotations)}; base ${baseModel.manifest.license}`,
       // No `npm` here: the weights are this folder's own; the base's npm source is in its own manifest.
       source: { trainedBy: `fashion-detect train on ${path.basename(opts.annotations)}, base ${baseModel.manifest.id} (${baseModel.manifest.source.npm ?? 'local'})` },
