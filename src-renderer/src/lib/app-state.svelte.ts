@@ -280,7 +280,7 @@ export class AppState {
 
   /**
    * The list counts the photo being left from its boxes on screen until the statistics come back, so
-   * a photo just accepted does not flash back into "Boxes not yet accepted".
+   * a photo just accepted does not flash back into "To review".
    */
   private keepCountsOf(detail: ImageDetail): void {
     if (!this.stats) return;
@@ -338,7 +338,6 @@ export class AppState {
     this.send(this.current.id, after);
   }
 
-  /** Changes the current image's boxes as one undoable step. */
   /** Boxes on screen not yet verified: what "Accept" would verify. */
   unverifiedShown = $derived(this.visibleBoxes.filter((b) => !b.verified).length);
 
@@ -352,6 +351,7 @@ export class AppState {
     this.edit(shown.size === 1 ? 'Accept box' : `Accept ${shown.size} boxes`, (boxes) => boxes.map((b) => (shown.has(b.id) ? { ...b, verified: true } : b)));
   }
 
+  /** Changes the current image's boxes as one undoable step. */
   edit(label: string, change: (boxes: Box[]) => Box[]): void {
     if (!this.current) return;
     const before = cloneBoxes(this.current.boxes);
