@@ -82,7 +82,24 @@ describe('COCO import of malformed files', () => {
     expect(images.find((i) => i.name === 'look2.jpg')!.boxes).toMatchObject([{ categoryId: 7, score: 0.8, verified: false, bbox: [30, 300, 60, 40] }]);
   });
 
+  it('fills in area and iscrowd where a file leaves them out, as many tools do', async () => {
+    const before = await boxesOf();
+    const bare = edit((d) => {
+      for (const a of d.annotations) {
+        delete (a as Partial<typeof a>).area;
+        delete (a as Partial<typeof a>).iscrowd;
+      }
+    });
+    const r = await service.importCoco({ text: bare });
+    expect(r).toMatchObject({ matched: 3, unmatched: 0, annotations: 3, problems: [] });
+    // The same boxes as the complete file gave (ids aside).
+    const strip = (images: Awaited<ReturnType<typeof boxesOf>>) => images.map((i) => i.boxes.map(({ id: _, ...b }) => b));
+    expect(strip(await boxesOf())).toEqual(strip(before));
+    await service.saveNow();
+  });
+
   const refused: [string, string | (() => string), RegExp][] = [
+    ['an area that is not a number', () => edit((d) => (d.annotations[0].area = 'big' as never)), /annotations\[0\] \(id 1\)\.area/],
     ['broken JSON', () => JSON.stringify(validDoc()).slice(0, 200), /not JSON/],
     ['not JSON at all', 'id,file_name\n1,look1.jpg\n', /not JSON/],
     ['a results array, not a document', '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]', /list of detection results, not a COCO document/],

@@ -194,6 +194,25 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 const firstFew = (items: (string | number)[]) => items.slice(0, 5).join(', ') + (items.length > 5 ? ` and ${items.length - 5} more` : '');
 
 /**
+ * COCO requires `area` and `iscrowd` on every annotation, but many tools leave them out of the files
+ * they write and an import needs neither: where absent they are filled in (the box's area, not a
+ * crowd). Present but wrong, they are still refused by the schema.
+ */
+function fillAnnotationDefaults(raw: unknown): void {
+  const annotations = (raw as { annotations?: unknown } | null)?.annotations;
+  if (!Array.isArray(annotations)) return;
+  for (const a of annotations) {
+    if (!a || typeof a !== 'object') continue;
+    const annotation = a as { bbox?: unknown; area?: unknown; iscrowd?: unknown };
+    const bbox = annotation.bbox;
+    if (annotation.area === undefined && Array.isArray(bbox) && bbox.length === 4 && bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      annotation.area = Math.max(0, bbox[2] * bbox[3]);
+    }
+    if (annotation.iscrowd === undefined) annotation.iscrowd = 0;
+  }
+}
+
+/**
  * Reads a COCO document and matches its images to open images: by the whole relative name first,
  * then by file name where that is unique. Categories are matched by name. Annotations without a
  * score are a person's labels, so they come in verified.
@@ -216,6 +235,7 @@ export function importCocoText(text: string, openNames: string[], categories: re
     throw new Error(`the file is not JSON: ${(err as Error).message}`);
   }
   if (Array.isArray(raw)) throw new Error('the file is a list of detection results, not a COCO document: it needs "images" with file names and sizes, "annotations" and "categories"');
+  fillAnnotationDefaults(raw);
   const parsed = cocoDocumentSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues;
