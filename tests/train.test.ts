@@ -414,6 +414,21 @@ describe('train', () => {
   });
 });
 
+describe('reading a training file', () => {
+  it('takes annotations without area and iscrowd, as many tools write them', async () => {
+    const dir = tempDir('fd-train-bare-');
+    for (const k of [1, 2]) await (await drawScene(240, 360, k)).jpeg().toFile(path.join(dir, `look${k}.jpg`));
+    const file = path.join(dir, 'bare.json');
+    fs.writeFileSync(file, JSON.stringify({
+      images: [1, 2].map((k) => ({ id: k, file_name: `look${k}.jpg`, width: 240, height: 360 })),
+      categories: [{ id: 1, name: 'top' }],
+      annotations: [1, 2].map((k) => ({ id: k, image_id: k, category_id: 1, bbox: [10, 20, 100, 120] })),
+    }));
+    const set = readTrainSet(file, dir);
+    expect(set.images.map((i) => i.boxes)).toEqual([1, 2].map(() => [{ bbox: [10, 20, 100, 120], classIndex: 0, categoryId: 1 }]));
+  });
+});
+
 describe('categories labelled once per photo', () => {
   const photo = (id: number, categoryIds: number[]) => ({ id, file: `${id}.jpg`, fileName: `${id}.jpg`, width: 100, height: 100, boxes: categoryIds.map((categoryId) => ({ bbox: [0, 0, 10, 10] as [number, number, number, number], classIndex: categoryId - 1, categoryId })) });
   const categories = ['top', 'footwear', 'belt'].map((name, i) => ({ id: i + 1, name, supercategory: '' }));

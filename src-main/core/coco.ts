@@ -37,6 +37,25 @@ export const cocoDocumentSchema = z.object({
   categories: z.array(cocoCategorySchema),
 });
 
+/**
+ * COCO requires `area` and `iscrowd` on every annotation, but many tools leave them out of the files
+ * they write and neither an import nor training needs them: where absent they are filled in (the box's area, not a
+ * crowd). Present but wrong, they are still refused by the schema.
+ */
+export function fillAnnotationDefaults(raw: unknown): void {
+  const annotations = (raw as { annotations?: unknown } | null)?.annotations;
+  if (!Array.isArray(annotations)) return;
+  for (const a of annotations) {
+    if (!a || typeof a !== 'object') continue;
+    const annotation = a as { bbox?: unknown; area?: unknown; iscrowd?: unknown };
+    const bbox = annotation.bbox;
+    if (annotation.area === undefined && Array.isArray(bbox) && bbox.length === 4 && bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      annotation.area = Math.max(0, bbox[2] * bbox[3]);
+    }
+    if (annotation.iscrowd === undefined) annotation.iscrowd = 0;
+  }
+}
+
 export type CocoImage = z.infer<typeof cocoImageSchema>;
 export type CocoAnnotation = z.infer<typeof cocoAnnotationSchema>;
 export type CocoDocument = z.infer<typeof cocoDocumentSchema>;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cocoDocumentSchema, type CocoDocument } from '../coco.js';
+import { cocoDocumentSchema, fillAnnotationDefaults, type CocoDocument } from '../coco.js';
 import { UsageError } from '../errors.js';
 
 /** One training picture with its boxes, in source pixels [x, y, w, h] and class indices. */
@@ -52,6 +52,7 @@ export function readTrainSet(annotationsFile: string, imagesDir: string): TrainS
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`${annotationsFile}: ${code === 'ENOENT' ? 'file not found' : `not a JSON file (${(err as Error).message})`}`);
   }
+  fillAnnotationDefaults(raw);
   const parsed = cocoDocumentSchema.safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Box, ExportFilter } from '../../contract/api.js';
 import { importTooLarge } from '../../contract/import-limit.js';
 import type { Category } from '../categories.js';
-import { clipBox, cocoDocumentSchema, compareNames, type CocoDocument } from '../coco.js';
+import { clipBox, cocoDocumentSchema, compareNames, fillAnnotationDefaults, type CocoDocument } from '../coco.js';
 
 export interface ExportImage {
   name: string;
@@ -192,25 +192,6 @@ function describeIssue(raw: unknown, issue: { path: PropertyKey[]; message: stri
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const firstFew = (items: (string | number)[]) => items.slice(0, 5).join(', ') + (items.length > 5 ? ` and ${items.length - 5} more` : '');
-
-/**
- * COCO requires `area` and `iscrowd` on every annotation, but many tools leave them out of the files
- * they write and an import needs neither: where absent they are filled in (the box's area, not a
- * crowd). Present but wrong, they are still refused by the schema.
- */
-function fillAnnotationDefaults(raw: unknown): void {
-  const annotations = (raw as { annotations?: unknown } | null)?.annotations;
-  if (!Array.isArray(annotations)) return;
-  for (const a of annotations) {
-    if (!a || typeof a !== 'object') continue;
-    const annotation = a as { bbox?: unknown; area?: unknown; iscrowd?: unknown };
-    const bbox = annotation.bbox;
-    if (annotation.area === undefined && Array.isArray(bbox) && bbox.length === 4 && bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      annotation.area = Math.max(0, bbox[2] * bbox[3]);
-    }
-    if (annotation.iscrowd === undefined) annotation.iscrowd = 0;
-  }
-}
 
 /**
  * Reads a COCO document and matches its images to open images: by the whole relative name first,
