@@ -691,6 +691,19 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     await accept.waitFor();
     await expect.poll(listed).toContain('c.jpg');
     await page.getByText(/in 3 labelled photos, 1 failed, 0 reviewed · at 50%/).waitFor();
+
+    // Enter: accept and go on to the next photo the list shows. From b.jpg, with To review shown, that
+    // is c.jpg (broken.jpg, between them, is not to review).
+    await show.selectOption('all');
+    await (await photoRow(page, 'b.jpg')).click();
+    await viewerSettled(page);
+    await show.selectOption('to-review');
+    const bId = ws.images.find((i: { name: string }) => i.name === 'b.jpg').id;
+    const bBefore: Saved[] = (await api(server!, 'getImage', { id: bId })).boxes;
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await page.locator('[role=option][aria-selected=true]').getAttribute('aria-label'))?.split(',')[0]).toBe('c.jpg');
+    await expect.poll(async () => ((await api(server!, 'getImage', { id: bId })).boxes as Saved[]).map((b) => b.verified)).toEqual(bBefore.map((b) => b.verified || b.score >= 0.5));
     await show.selectOption('all');
   });
 });
