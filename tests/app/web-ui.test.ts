@@ -700,7 +700,8 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     await show.selectOption('to-review');
     const bId = ws.images.find((i: { name: string }) => i.name === 'b.jpg').id;
     const bBefore: Saved[] = (await api(server!, 'getImage', { id: bId })).boxes;
-    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    // From the list, where the photo was chosen, as well as from the viewer.
+    await page.getByRole('listbox', { name: 'Images' }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await page.locator('[role=option][aria-selected=true]').getAttribute('aria-label'))?.split(',')[0]).toBe('c.jpg');
     await expect.poll(async () => ((await api(server!, 'getImage', { id: bId })).boxes as Saved[]).map((b) => b.verified)).toEqual(bBefore.map((b) => b.verified || b.score >= 0.5));
