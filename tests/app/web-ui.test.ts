@@ -608,6 +608,12 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     // broken.jpg, between b and c, is not one of them.
     await page.keyboard.press('ArrowRight');
     await expect.poll(selected).toBe('c.jpg');
+    // The end of the list is said, once however often the key is pressed.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+    const endOfList = page.getByRole('status').getByText('No photo after this one in the list');
+    await endOfList.first().waitFor();
+    await expect(endOfList.count()).resolves.toBe(1);
+    await expect.poll(selected).toBe('c.jpg');
     await page.keyboard.press('ArrowLeft');
     await expect.poll(selected).toBe('b.jpg');
 

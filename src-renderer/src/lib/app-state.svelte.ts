@@ -323,6 +323,8 @@ export class AppState {
         return;
       }
     }
+    // Said, so a review that reaches the end knows it did (and a key that did nothing is explained).
+    this.notify('info', delta > 0 ? 'No photo after this one in the list' : 'No photo before this one in the list');
   }
 
   // -----------------------------------------------------------------------------------------
@@ -594,6 +596,8 @@ export class AppState {
   // Messages
 
   notify(kind: Message['kind'], text: string, details?: string[]): void {
+    // The same message again (a key held at the end of the list) is shown once.
+    if (this.messages.some((m) => m.kind === kind && m.text === text && !details?.length)) return;
     const message: Message = { id: nextMessage++, kind, text, details: details?.length ? details : undefined };
     this.messages = [...this.messages.slice(-3), message];
     if (kind === 'info') setTimeout(() => this.dismiss(message.id), 5000);
