@@ -497,8 +497,12 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
       before.boxes.map((b: { id: string; categoryId: number; bbox: number[]; verified: boolean }) => [b.id, b.categoryId, b.bbox, b.verified]),
     );
     await (await photoRow(page, firstName)).click();
+    await viewerSettled(page);
     await page.getByRole('slider', { name: 'Confidence' }).fill('0');
-    await expect(page.getByRole('group', { name: 'Detections' }).getByRole('button', { name: 'footwear 100%' }).count()).resolves.toBe(1);
+    // The photo's boxes arrive a moment after it is chosen (the window came back on sideways.jpg).
+    const drawnByHand = page.getByRole('group', { name: 'Detections' }).getByRole('button', { name: 'footwear 100%' });
+    await drawnByHand.first().waitFor();
+    await expect(drawnByHand.count()).resolves.toBe(1);
     await page.screenshot({ path: path.join(shots, '09-restored-after-kill.png') });
   });
 
