@@ -313,20 +313,16 @@ describe('workspace service', () => {
     const byName = (name: string) => ws.images.find((i) => i.name === name)!.id;
 
     // Written to the journal within a moment, without a snapshot: read back as after a crash.
-    let written = h.waitFor((e) => e.type === 'saved', 'the flush after the view changed');
     await expect(h.service.setViewedImage({ id: byName(folder.good[1]) })).resolves.toEqual({ viewedImageId: byName(folder.good[1]) });
-    await written;
     expect((await h.service.getWorkspace()).viewedImageId).toBe(byName(folder.good[1]));
     const journal = path.join(folder.dir, '.fashion-detect', 'journal.jsonl');
-    expect(fs.readFileSync(journal, 'utf8')).toContain(`{"t":"viewed","name":"${folder.good[1]}"}`);
+    await expect.poll(() => fs.readFileSync(journal, 'utf8')).toContain(`{"t":"viewed","name":"${folder.good[1]}"}`);
     await expect(reopenedViewed()).resolves.toBe(folder.good[1]);
     // Not work: the window's "All work saved" does not wait for it.
     expect((await h.service.getWorkspace()).save.unsaved).toBe(0);
 
     // In the snapshot once the journal is folded into it.
-    written = h.waitFor((e) => e.type === 'saved', 'the flush after the view changed');
     await h.service.setViewedImage({ id: byName('more/deeper/rotated.jpg') });
-    await written;
     await h.service.saveNow();
     expect(fs.readFileSync(journal, 'utf8')).toBe('');
     expect(JSON.parse(fs.readFileSync(path.join(folder.dir, '.fashion-detect', 'project.json'), 'utf8')).viewed).toBe('more/deeper/rotated.jpg');
