@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEventSchema, apiMethods, handleApiCall, type ApiEvent, type Box } from '../../src-main/contract/api';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
+import { buildYoloExport } from '../../src-main/core/workspace/export';
 import { WorkspaceService, type WorkspaceOptions } from '../../src-main/core/workspace/service';
 import { copySharedPhotos, drawScene, tempDir, writeBadFiles } from '../helpers';
 
@@ -232,6 +233,8 @@ describe('workspace service', () => {
   it('exports YOLO and Pascal VOC files per image', async () => {
     const yolo = await h.service.exportAnnotations({ format: 'yolo', filter: { minScore: 0, verifiedOnly: true } });
     const classes = fs.readFileSync(path.join(yolo.target!, 'classes.txt'), 'utf8').trim().split('\n');
+    // Verified boxes only: the list of the photos the labels are for names the reviewed photo alone.
+    expect(fs.readFileSync(path.join(yolo.target!, 'images.txt'), 'utf8')).toBe(`${folder.good[0]}\n`);
     expect(classes[6]).toBe('footwear');
     const label = fs.readFileSync(path.join(yolo.target!, folder.good[0].replace(/\.[^.]+$/, '.txt')), 'utf8');
     const img = (await h.service.getWorkspace()).images.find((i) => i.name === folder.good[0])!;
@@ -247,6 +250,9 @@ describe('workspace service', () => {
     expect(xml).toContain('<name>footwear</name>');
     expect(xml).toContain('<xmin>11</xmin><ymin>21</ymin><xmax>60</xmax><ymax>60</ymax>');
     expect(voc.annotations).toBe(yolo.annotations);
+    // A photo whose labels would take the name of the export's own list is refused, not overwritten.
+    const clash = { name: 'images.jpg', width: 10, height: 10, boxes: [box('x1', 1, [1, 1, 5, 5])] };
+    expect(() => buildYoloExport([clash], [{ id: 1, name: 'top', supercategory: '' }], { minScore: 0, verifiedOnly: false })).toThrow(/labels of images\.jpg would overwrite the export's own images\.txt/);
   });
 
   it('imports a COCO file onto the open images of the same name', async () => {

@@ -105,11 +105,25 @@ const withExtension = (name: string, ext: string) => {
 /** Absolute names (images outside the workspace folder) become their file name, so exports stay inside their folder. */
 const exportName = (name: string) => (name.startsWith('/') || /^[A-Za-z]:/.test(name) ? path.posix.basename(name.replace(/\\/g, '/')) : name);
 
-/** YOLO: classes.txt (one name a line, line number = class index) and per image "class cx cy w h", normalised. */
+/** The files of a YOLO export that are not one photo's labels. */
+export const YOLO_LIST_FILES: readonly string[] = ['classes.txt', 'images.txt'];
+
+/**
+ * YOLO: classes.txt (one name a line, line number = class index), images.txt (the photos exported)
+ * and per image "class cx cy w h", normalised.
+ */
 export function buildYoloExport(images: ExportImage[], categories: readonly Category[], filter: ExportFilter): ExportFile[] {
   const index = new Map(categories.map((c, i) => [c.id, i]));
-  const files: ExportFile[] = [{ name: 'classes.txt', content: categories.map((c) => c.name).join('\n') + '\n' }];
-  for (const { image, boxes, kept } of filtered(images, filter)) {
+  const exported = filtered(images, filter);
+  const clash = exported.find(({ image }) => YOLO_LIST_FILES.includes(withExtension(exportName(image.name), '.txt')));
+  if (clash) throw new Error(`the labels of ${clash.image.name} would overwrite the export's own ${withExtension(clash.image.name, '.txt')}: rename the photo, or export COCO`);
+  const files: ExportFile[] = [
+    { name: 'classes.txt', content: categories.map((c) => c.name).join('\n') + '\n' },
+    // The photos these labels are for. To YOLO a photo without a label file has nothing in it, so a
+    // verified-only export must be trained on this list, not on the whole folder.
+    { name: 'images.txt', content: exported.map(({ image }) => image.name).join('\n') + '\n' },
+  ];
+  for (const { image, boxes, kept } of exported) {
     const lines = boxes.map(([x, y, w, h], k) => {
       const f = (v: number) => v.toFixed(6);
       return `${index.get(kept[k].categoryId)} ${f((x + w / 2) / image.width)} ${f((y + h / 2) / image.height)} ${f(w / image.width)} ${f(h / image.height)}`;

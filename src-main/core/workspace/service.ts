@@ -35,7 +35,7 @@ import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { findImages, toPosix } from '../walk.js';
 import { categoryColour } from './colours.js';
 import { importTooLarge } from '../../contract/import-limit.js';
-import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, exportedImages, importCocoText, isReviewed, type ExportImage } from './export.js';
+import { atMinScore, buildCocoExport, buildVocExport, buildYoloExport, exportedImages, importCocoText, isReviewed, YOLO_LIST_FILES, type ExportImage } from './export.js';
 import { MediaCache } from './media.js';
 import { loadProject, projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
 
@@ -951,7 +951,7 @@ export class WorkspaceService implements ApiService {
       writeFileAtomic(target, JSON.stringify(doc, null, 1));
     } else {
       const files = input.format === 'yolo' ? buildYoloExport(images, this.categories, input.filter) : buildVocExport(images, this.categories, input.filter);
-      counted.annotations = input.format === 'yolo' ? files.reduce((n, f) => n + (f.name === 'classes.txt' ? 0 : f.content.split('\n').filter(Boolean).length), 0) : files.reduce((n, f) => n + (f.content.match(/<object>/g)?.length ?? 0), 0);
+      counted.annotations = input.format === 'yolo' ? files.reduce((n, f) => n + (YOLO_LIST_FILES.includes(f.name) ? 0 : f.content.split('\n').filter(Boolean).length), 0) : files.reduce((n, f) => n + (f.content.match(/<object>/g)?.length ?? 0), 0);
       this.writeExportFolder(target, files);
     }
     const downloadId = input.format === 'coco' ? `x${randomBytes(8).toString('hex')}` : null;
