@@ -714,6 +714,11 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
     await page.getByRole('listbox', { name: 'Images' }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await page.locator('[role=option][aria-selected=true]').getAttribute('aria-label'))?.split(',')[0]).toBe('c.jpg');
+    // The viewer shows c.jpg and its own boxes (not b's, whose edit was still on its way to be saved).
+    await expect.poll(() => page.locator('img.photo').getAttribute('alt')).toBe('c.jpg');
+    await expect.poll(() => page.locator('[data-box-id]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.boxId).sort())).toEqual(
+      ((await api(server!, 'getImage', { id })).boxes as Saved[]).filter((b) => b.verified || b.score >= 0.5).map((b) => b.id).sort(),
+    );
     await expect.poll(async () => ((await api(server!, 'getImage', { id: bId })).boxes as Saved[]).map((b) => b.verified)).toEqual(bBefore.map((b) => b.verified || b.score >= 0.5));
     await show.selectOption('all');
   });

@@ -83,6 +83,8 @@ export class AppState {
   redoStack = $state.raw<UndoEntry[]>([]);
 
   private editsInFlight = $state(0);
+  /** The same, per photo: a photo's detail fetched while its own edit is on the way is not shown. */
+  private readonly editsInFlightById = new Map<string, number>();
   /** The number of the last edit the main side accepted (updateBoxes' `change`). */
   private lastChange = $state(0);
   /** Edits not yet reported on disk: the window says "Saving…" until a saved event covers them all. */
@@ -300,7 +302,9 @@ export class AppState {
     if (!id) return;
     try {
       const detail = await call('getImage', { id });
-      if (this.currentId === id && this.editsInFlight === 0) {
+      // An edit of another photo still on its way (accept, then on to the next photo) does not hold
+      // this one back; one of this photo's own would be undone by the older detail.
+      if (this.currentId === id && !this.editsInFlightById.has(id)) {
         this.current = detail;
         this.lastEventRevision = detail.revision;
         if (this.selectedBoxId && !detail.boxes.some((b) => b.id === this.selectedBoxId)) this.selectedBoxId = null;
@@ -363,6 +367,7 @@ export class AppState {
 
   private send(imageId: string, boxes: Box[]): void {
     this.editsInFlight++;
+    this.editsInFlightById.set(imageId, (this.editsInFlightById.get(imageId) ?? 0) + 1);
     this.editChain = this.editChain
       .then(() => call('updateBoxes', { id: imageId, boxes }))
       .then(
@@ -374,7 +379,11 @@ export class AppState {
       )
       .finally(() => {
         this.editsInFlight--;
-        if (this.editsInFlight === 0 && this.current && this.lastEventRevision > this.current.revision) void this.refreshCurrent();
+        const left = (this.editsInFlightById.get(imageId) ?? 1) - 1;
+        if (left > 0) this.editsInFlightById.set(imageId, left);
+        else this.editsInFlightById.delete(imageId);
+        // Newer on the main side, or the photo on screen is not yet the one chosen: fetch it now.
+        if (this.editsInFlight === 0 && this.current && (this.current.id !== this.currentId || this.lastEventRevision > this.current.revision)) void this.refreshCurrent();
       });
   }
 
