@@ -720,7 +720,39 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
       ((await api(server!, 'getImage', { id })).boxes as Saved[]).filter((b) => b.verified || b.score >= 0.5).map((b) => b.id).sort(),
     );
     await expect.poll(async () => ((await api(server!, 'getImage', { id: bId })).boxes as Saved[]).map((b) => b.verified)).toEqual(bBefore.map((b) => b.verified || b.score >= 0.5));
+
+    // Enter pressed fast while photos load slowly: none is passed without its boxes accepted (an Enter
+    // meant for the photo on screen must not accept the old one and go on past the new one unseen).
+    const fresh = path.join(tempDir('fd-accept-fast-'), 'fresh.json');
+    fs.writeFileSync(
+      fresh,
+      JSON.stringify({
+        images: ['a.jpg', 'b.jpg', 'c.jpg'].map((file_name, i) => ({ id: i + 1, file_name, width: 300, height: 450 })),
+        categories: [{ id: 1, name: 'top' }],
+        annotations: [1, 2, 3].map((i) => ({ id: i, image_id: i, category_id: 1, bbox: [20, 30, 200, 150], area: 30000, iscrowd: 0, score: 0.9 })),
+      }),
+    );
+    await page.getByTestId('import-coco-input').setInputFiles(fresh);
+    await page.getByRole('status').getByText(/^Imported 3 boxes for 3 images/).waitFor();
     await show.selectOption('all');
+    await (await photoRow(page, 'a.jpg')).click();
+    await viewerSettled(page);
+    await page.getByRole('button', { name: 'Accept 1', exact: true }).waitFor();
+    await page.route('**/api/getImage', async (route) => {
+      await new Promise((r) => setTimeout(r, 400));
+      await route.continue();
+    });
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Enter');
+    await page.waitForTimeout(1500);
+    await page.unroute('**/api/getImage');
+    const order = ['a.jpg', 'b.jpg', 'broken.jpg', 'c.jpg'];
+    const reached = order.indexOf((await page.locator('[role=option][aria-selected=true]').getAttribute('aria-label'))!.split(',')[0]);
+    expect(reached).toBeGreaterThan(0);
+    for (const name of order.slice(0, reached).filter((n) => n !== 'broken.jpg')) {
+      const boxesOf: Saved[] = (await api(server!, 'getImage', { id: ws.images.find((i: { name: string }) => i.name === name).id })).boxes;
+      expect(boxesOf.map((b) => b.verified), name).toEqual([true]);
+    }
   });
 });
 

@@ -357,9 +357,14 @@ export class AppState {
     this.edit(shown.size === 1 ? 'Accept box' : `Accept ${shown.size} boxes`, (boxes) => boxes.map((b) => (shown.has(b.id) ? { ...b, verified: true } : b)));
   }
 
-  /** Changes the current image's boxes as one undoable step. */
+  /** Whether the photo on screen is the one chosen (not the last one, while the chosen one loads). */
+  get showsChosenPhoto(): boolean {
+    return this.current !== null && this.current.id === this.currentId;
+  }
+
+  /** Changes the current image's boxes as one undoable step (not while the next photo is loading: the keys meant the photo on screen). */
   edit(label: string, change: (boxes: Box[]) => Box[]): void {
-    if (!this.current) return;
+    if (!this.current || !this.showsChosenPhoto) return;
     const before = cloneBoxes(this.current.boxes);
     this.current.boxes = change(cloneBoxes(this.current.boxes));
     this.commitEdit(before, label);
