@@ -572,15 +572,17 @@ describe.skipIf(!hasChromium)('the image list with 10,000 photos', () => {
   });
 });
 
-describe.skipIf(!hasChromium)("the list's filter", () => {
+describe.skipIf(!hasChromium)('reviewing: the list\'s filter, Accept and the keys', () => {
   let server: Server | undefined;
   let browser: Browser;
   let page: Page;
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     server = await startServer(tempDir('fd-web-filter-'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
   });
 
@@ -753,6 +755,39 @@ describe.skipIf(!hasChromium)("the list's filter", () => {
       const boxesOf: Saved[] = (await api(server!, 'getImage', { id: ws.images.find((i: { name: string }) => i.name === name).id })).boxes;
       expect(boxesOf.map((b) => b.verified), name).toEqual([true]);
     }
+  });
+
+  it('keeps the viewer, the list and the saved boxes in step under quick keys and a slow connection', async () => {
+    // Keys pressed faster than photos load and edits are saved, as in a fast review; the same seeded
+    // sequence every run. Afterwards the photo on screen is the one chosen in the list, and its boxes
+    // are the saved ones.
+    const slow = (from: number, spread: number) => async (route: import('playwright-core').Route) => {
+      await new Promise((r) => setTimeout(r, from + Math.random() * spread));
+      await route.continue().catch(() => undefined);
+    };
+    await page.route('**/api/getImage', slow(150, 250));
+    await page.route('**/api/updateBoxes', slow(100, 300));
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0.3');
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const keys = ['ArrowRight', 'ArrowLeft', 'a', 'Enter', 'Tab', 'Delete', 'Control+z', 'Control+y', '3', 'Escape'];
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press(keys[Math.floor(next() * keys.length)]);
+      await page.waitForTimeout(Math.floor(next() * 120));
+    }
+    await page.waitForTimeout(1000);
+    await page.unroute('**/api/getImage');
+    await page.unroute('**/api/updateBoxes');
+    await page.getByTestId('save-status').filter({ hasText: 'All work saved' }).waitFor();
+    const chosen = (await page.locator('[role=option][aria-selected=true]').getAttribute('aria-label'))!.split(',')[0];
+    const ws = await api(server!, 'getWorkspace');
+    const saved: { id: string; score: number; verified: boolean }[] = (await api(server!, 'getImage', { id: ws.images.find((i: { name: string }) => i.name === chosen).id })).boxes;
+    if (chosen !== 'broken.jpg') await expect.poll(() => page.locator('img.photo').getAttribute('alt')).toBe(chosen);
+    await expect
+      .poll(() => page.locator('[data-box-id]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.boxId!).sort()))
+      .toEqual(saved.filter((b) => b.verified || b.score >= 0.3).map((b) => b.id).sort());
+    expect(pageErrors).toEqual([]);
   });
 });
 
