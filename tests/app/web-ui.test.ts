@@ -18,6 +18,9 @@ import { hasShared, repoRoot, sharedDataset, tempDir, drawScene } from '../helpe
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.log(`SKIP: the browser tests need Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)`);
+/** Debian's Chromium, headless, kept off the network and the GPU. */
+const launchChromium = () =>
+  chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
 const shots = path.join(repoRoot, 'test-results', 'app');
 
 interface Server {
@@ -148,7 +151,7 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     fs.mkdirSync(shots, { recursive: true });
     dataDir = tempDir('fd-web-');
     server = await startServer(dataDir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('console', (m) => {
@@ -546,7 +549,7 @@ describe.skipIf(!hasChromium)('the image list with 10,000 photos', () => {
     for (let i = 0; i < 10_000; i++) fs.writeFileSync(path.join(dir, `img${String(i).padStart(5, '0')}.jpg`), bytes);
     // The session's folder is reopened when the server starts.
     server = await startServer(dataDir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -580,7 +583,7 @@ describe.skipIf(!hasChromium)('reviewing: the list\'s filter, Accept and the key
 
   beforeAll(async () => {
     server = await startServer(tempDir('fd-web-filter-'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
