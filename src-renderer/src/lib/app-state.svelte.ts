@@ -271,7 +271,7 @@ export class AppState {
 
   async select(id: string): Promise<void> {
     if (this.currentId !== id) {
-      if (this.current) this.keepCountsOf(this.current);
+      this.keepCountsOfCurrent();
       this.selectedBoxId = null;
       this.currentId = id;
       // Saved with the work; a photo closed meanwhile is simply not remembered.
@@ -284,16 +284,18 @@ export class AppState {
    * The list counts the photo being left from its boxes on screen until the statistics come back, so
    * a photo just accepted does not flash back into "To review".
    */
-  private keepCountsOf(detail: ImageDetail): void {
-    if (!this.stats) return;
-    const shown = detail.boxes.filter((b) => this.atSlider(b));
-    const unverified = shown.filter((b) => !b.verified).length;
+  private keepCountsOfCurrent(): void {
+    const current = this.current;
+    if (!this.stats || !current) return;
+    // The open photo's own counts, as the list shows them while it is open.
+    const shown = this.shownCount(current);
+    const unverified = this.unverifiedCount(current);
     const perImage = { ...this.stats.perImage };
     const unverifiedPerImage = { ...this.stats.unverifiedPerImage };
-    if (shown.length > 0) perImage[detail.id] = shown.length;
-    else delete perImage[detail.id];
-    if (unverified > 0) unverifiedPerImage[detail.id] = unverified;
-    else delete unverifiedPerImage[detail.id];
+    if (shown > 0) perImage[current.id] = shown;
+    else delete perImage[current.id];
+    if (unverified > 0) unverifiedPerImage[current.id] = unverified;
+    else delete unverifiedPerImage[current.id];
     this.stats = { ...this.stats, perImage, unverifiedPerImage };
   }
 
