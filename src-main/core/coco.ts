@@ -39,8 +39,8 @@ export const cocoDocumentSchema = z.object({
 
 /**
  * COCO requires `area` and `iscrowd` on every annotation, but many tools leave them out of the files
- * they write and neither an import nor training needs them: where absent they are filled in (the box's area, not a
- * crowd). Present but wrong, they are still refused by the schema.
+ * they write, and neither an import nor training needs them: where absent they are filled in (the
+ * box's area, not a crowd). Present but wrong, they are still refused by the schema.
  */
 export function fillAnnotationDefaults(raw: unknown): void {
   const annotations = (raw as { annotations?: unknown } | null)?.annotations;

@@ -107,6 +107,7 @@ const exportName = (name: string) => (name.startsWith('/') || /^[A-Za-z]:/.test(
 
 /** The files of a YOLO export that are not one photo's labels. */
 export const YOLO_LIST_FILES: readonly string[] = ['classes.txt', 'images.txt'];
+const yoloLabelFile = (imageName: string) => withExtension(exportName(imageName), '.txt');
 
 /**
  * YOLO: classes.txt (one name a line, line number = class index), images.txt (the photos exported)
@@ -115,8 +116,8 @@ export const YOLO_LIST_FILES: readonly string[] = ['classes.txt', 'images.txt'];
 export function buildYoloExport(images: ExportImage[], categories: readonly Category[], filter: ExportFilter): ExportFile[] {
   const index = new Map(categories.map((c, i) => [c.id, i]));
   const exported = filtered(images, filter);
-  const clash = exported.find(({ image }) => YOLO_LIST_FILES.includes(withExtension(exportName(image.name), '.txt')));
-  if (clash) throw new Error(`the labels of ${clash.image.name} would overwrite the export's own ${withExtension(clash.image.name, '.txt')}: rename the photo, or export COCO`);
+  const clash = exported.find(({ image }) => YOLO_LIST_FILES.includes(yoloLabelFile(image.name)));
+  if (clash) throw new Error(`the labels of ${clash.image.name} would overwrite the export's own ${yoloLabelFile(clash.image.name)}: rename the photo, or export COCO`);
   const files: ExportFile[] = [
     { name: 'classes.txt', content: categories.map((c) => c.name).join('\n') + '\n' },
     // The photos these labels are for. To YOLO a photo without a label file has nothing in it, so a
@@ -128,7 +129,7 @@ export function buildYoloExport(images: ExportImage[], categories: readonly Cate
       const f = (v: number) => v.toFixed(6);
       return `${index.get(kept[k].categoryId)} ${f((x + w / 2) / image.width)} ${f((y + h / 2) / image.height)} ${f(w / image.width)} ${f(h / image.height)}`;
     });
-    files.push({ name: withExtension(exportName(image.name), '.txt'), content: lines.length ? lines.join('\n') + '\n' : '' });
+    files.push({ name: yoloLabelFile(image.name), content: lines.length ? lines.join('\n') + '\n' : '' });
   }
   return files;
 }
