@@ -306,9 +306,13 @@ export class AppState {
       const detail = await call('getImage', { id });
       // An edit of another photo still on its way (accept, then on to the next photo) does not hold
       // this one back; one of this photo's own would be undone by the older detail.
-      if (this.currentId === id && !this.editsInFlightById.has(id)) {
+      // An answer that left before a later edit of this photo was saved arrives stale: the photo on
+      // screen already holds a newer revision, and showing the answer would take that edit back.
+      const sameShown = this.current?.id === id;
+      const stale = sameShown && detail.revision < this.current!.revision;
+      if (this.currentId === id && !this.editsInFlightById.has(id) && !stale) {
+        this.lastEventRevision = sameShown ? Math.max(this.lastEventRevision, detail.revision) : detail.revision;
         this.current = detail;
-        this.lastEventRevision = detail.revision;
         if (this.selectedBoxId && !detail.boxes.some((b) => b.id === this.selectedBoxId)) this.selectedBoxId = null;
       }
     } catch (err) {
