@@ -58,7 +58,7 @@ const config: Configuration = {
     'node_modules/@img/**/*',
     'node_modules/@tensorflow/tfjs-node/**/*',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
-    'dist/main/core/detect-worker.js',
+    'dist/main/core/detect/detect-worker.js',
   ],
   // The model weights sit beside app.asar; the shell points FASHION_DETECT_MODELS at this folder.
   extraResources: [{ from: 'models', to: 'models', filter: modelFiles() }],

@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 
-const shellMain = path.join(root, 'dist/main/shell/main.js');
-const webServer = path.join(root, 'dist/main/web/main.js');
+const shellMain = path.join(root, 'dist/main/shell/electron/main.js');
+const webServer = path.join(root, 'dist/main/shell/web/main.js');
 const rendererIndex = path.join(root, 'dist/renderer/index.html');
 
 /** Newest modification time of the files under `dir` (0 when it does not exist). */

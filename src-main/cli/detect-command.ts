@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { DetectorPool, defaultWorkerCount } from '../core/detector-pool.js';
+import { DetectorPool, defaultWorkerCount } from '../core/detect/detector-pool.js';
 import { defaultMinScoreOf } from '../core/models/manifest.js';
-import { FileProblem } from '../core/errors.js';
+import { FileProblem } from '../core/base/errors.js';
 import { resolveModel } from '../core/models/registry.js';
 import { EXIT } from './exit-codes.js';
 

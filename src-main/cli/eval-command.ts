@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CocoDocument } from '../core/coco.js';
-import { UsageError } from '../core/errors.js';
+import type { CocoDocument } from '../core/formats/coco.js';
+import { UsageError } from '../core/base/errors.js';
 import { AP_MIN_SCORE, evaluateCoco, reportableCategories, parseGroundTruth, parsePredictions, type CocoEvalResult, type Predictions } from '../core/eval/coco-eval.js';
 import { writePrPlots } from '../core/eval/pr-plot.js';
-import { labelFolder } from '../core/label.js';
+import { labelFolder } from '../core/label/label-folder.js';
 import { resolveModel } from '../core/models/registry.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';

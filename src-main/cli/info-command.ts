@@ -1,4 +1,4 @@
-import { backendDetails, initBackend } from '../core/backend.js';
+import { backendDetails, initBackend } from '../core/base/backend.js';
 import { isInstalled, listModels, modelsRoot, defaultModelId } from '../core/models/registry.js';
 import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { EXIT } from './exit-codes.js';

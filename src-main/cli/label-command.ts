@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { writeFileAtomic } from '../core/atomic-write.js';
-import { UsageError } from '../core/errors.js';
-import { labelFolder, type LabelProgress } from '../core/label.js';
+import { writeFileAtomic } from '../core/base/atomic-write.js';
+import { UsageError } from '../core/base/errors.js';
+import { labelFolder, type LabelProgress } from '../core/label/label-folder.js';
 import { resolveModel } from '../core/models/registry.js';
 import { defaultMinScoreOf } from '../core/models/manifest.js';
-import { parseShard } from '../core/shard.js';
+import { parseShard } from '../core/label/shard.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';
 

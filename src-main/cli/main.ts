@@ -9,7 +9,7 @@ import { runLabel } from './label-command.js';
 import { runMerge } from './merge-command.js';
 import { runTrain } from './train-command.js';
 import { EXIT } from './exit-codes.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../core/base/errors.js';
 import { DEFAULT_MIN_SCORE } from '../core/models/manifest.js';
 import { AP_MIN_SCORE } from '../core/eval/coco-eval.js';
 

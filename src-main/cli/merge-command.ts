@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { writeFileAtomic } from '../core/atomic-write.js';
-import { cocoDocumentSchema, cocoProblems, mergeCocoDocuments } from '../core/coco.js';
-import { UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/base/atomic-write.js';
+import { cocoDocumentSchema, cocoProblems, mergeCocoDocuments } from '../core/formats/coco.js';
+import { UsageError } from '../core/base/errors.js';
 import { EXIT } from './exit-codes.js';
 
 export async function runMerge(files: string[], opts: { out: string }): Promise<number> {

@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../core/base/errors.js';
 import { formatDuration, train, type TrainProgress } from '../core/train/train.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ImageSummary, OpenResult } from '../../src-main/contract/api';
-import { WorkspaceService } from '../../src-main/core/workspace/service';
+import { WorkspaceService } from '../../src-main/workspace/service';
 import { drawScene, repoRoot, tempDir, writeBadFiles, writeUnreadableFolder, type BadFile } from '../helpers';
 
 const childScript = path.join(repoRoot, 'tests/app/workspace-child.mjs');

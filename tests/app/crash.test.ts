@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../../src-main/contract/api';
-import { loadProject } from '../../src-main/core/workspace/project-store';
-import { WorkspaceService } from '../../src-main/core/workspace/service';
+import { loadProject } from '../../src-main/workspace/project-store';
+import { WorkspaceService } from '../../src-main/workspace/service';
 import { drawScene, repoRoot, tempDir } from '../helpers';
 
 const childScript = path.join(repoRoot, 'tests/app/workspace-child.mjs');

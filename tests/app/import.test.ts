@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleApiCall, type ApiEvent, type DialogHost } from '../../src-main/contract/api';
 import { MAX_IMPORT_BYTES } from '../../src-main/contract/import-limit';
-import { WorkspaceService } from '../../src-main/core/workspace/service';
+import { WorkspaceService } from '../../src-main/workspace/service';
 import { drawScene, tempDir } from '../helpers';
 
 const NAMES = ['look1.jpg', 'look2.jpg', 'more/look3.jpg'];

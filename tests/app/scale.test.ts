@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
-import { WorkspaceService } from '../../src-main/core/workspace/service';
+import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/coco';
+import { WorkspaceService } from '../../src-main/workspace/service';
 import { drawScene, tempDir } from '../helpers';
 
 const N = 10_000;

@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IMPORT_BYTES } from '../../src-main/contract/import-limit';
-import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/coco';
+import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/coco';
 import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
 import { resolveModel } from '../../src-main/core/models/registry';
 import { hasShared, repoRoot, sharedDataset, tempDir, drawScene } from '../helpers';
@@ -30,7 +30,7 @@ interface Server {
 
 function startServer(dataDir: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/main/web/main.js'), '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/main/shell/web/main.js'), '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
       env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

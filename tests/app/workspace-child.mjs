@@ -49,7 +49,7 @@ if (values['pause-rename']) {
   };
 }
 
-const { WorkspaceService } = require(path.join(root, 'dist/main/core/workspace/service.js'));
+const { WorkspaceService } = require(path.join(root, 'dist/main/workspace/service.js'));
 if (mode === 'probe') {
   // Whether this user can load the service at all (the tests that run it as `nobody` ask first).
   print({ event: 'probe', ok: typeof WorkspaceService === 'function' });

@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({ options: { dir: { type: 'string' }, 'data-dir': { type: 'string' }, label: { type: 'string', default: '0' }, workers: { type: 'string' } } });
-const { WorkspaceService } = require(path.join(root, 'dist/main/core/workspace/service.js'));
-const { cocoDocumentSchema, cocoProblems } = require(path.join(root, 'dist/main/core/coco.js'));
+const { WorkspaceService } = require(path.join(root, 'dist/main/workspace/service.js'));
+const { cocoDocumentSchema, cocoProblems } = require(path.join(root, 'dist/main/core/formats/coco.js'));
 
 const mb = (bytes) => Math.round(bytes / 2 ** 20);
 const log = (line) => process.stderr.write(`app-scale: ${line}\n`);

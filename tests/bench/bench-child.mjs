@@ -17,8 +17,8 @@ const model = resolveModel(values.model);
 const minScore = core('models/manifest.js').defaultMinScoreOf(model.manifest);
 
 if (positionals[0] === 'forward') {
-  const { Detector } = core('detector.js');
-  const { backendDetails, tf } = core('backend.js');
+  const { Detector } = core('detect/detector.js');
+  const { backendDetails, tf } = core('base/backend.js');
   const detector = await Detector.load(model);
   const { width, height, layout } = model.manifest.input;
   const input = tf.randomUniform(layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
@@ -31,9 +31,9 @@ if (positionals[0] === 'forward') {
   times.sort((a, b) => a - b);
   console.log(JSON.stringify({ model: `${model.manifest.id}@${model.manifest.version}`, backend: backendDetails().backend, forwardMs: { median: times[times.length >> 1], min: times[0], runs: times.length } }));
 } else if (positionals[0] === 'scale') {
-  const { labelFolder } = core('label.js');
-  const { findImages } = core('walk.js');
-  const { cocoDocumentSchema, cocoProblems } = core('coco.js');
+  const { labelFolder } = core('label/label-folder.js');
+  const { findImages } = core('images/walk.js');
+  const { cocoDocumentSchema, cocoProblems } = core('formats/coco.js');
   const t0 = performance.now();
   await findImages(values.dir);
   const walkSeconds = (performance.now() - t0) / 1000;
@@ -54,7 +54,7 @@ if (positionals[0] === 'forward') {
   const parsed = cocoDocumentSchema.safeParse(r.doc);
   console.log(JSON.stringify({ labelled: r.labelled, failed: r.problems.length, workers: r.workers, seconds: r.elapsedMs / 1000, imagesPerSecond: r.labelled / (r.elapsedMs / 1000), walkSeconds, rssAt1000MB, rssAtEndMB, maxRssMB: process.resourceUsage().maxRSS / 1024, cocoValid: parsed.success && cocoProblems(parsed.data).length === 0 }));
 } else {
-  const { labelFolder } = core('label.js');
+  const { labelFolder } = core('label/label-folder.js');
   const r = await labelFolder({ dir: values.dir, model, minScore, workers: Number(values.workers) });
   const n = Math.max(1, r.labelled);
   const perImage = Object.fromEntries(Object.entries(r.stageTotals).map(([k, v]) => [k, v / n]));

@@ -16,7 +16,7 @@ const sharp = require('sharp');
 const photos = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-ui-bench-'));
-const server = spawn(process.execPath, [path.join(root, 'dist/main/web/main.js'), '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [path.join(root, 'dist/main/shell/web/main.js'), '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => {
     const m = /is at (http\S+)/.exec(String(d));

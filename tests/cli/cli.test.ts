@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cocoDocumentSchema, cocoProblems, type CocoDocument } from '../../src-main/core/coco';
+import { cocoDocumentSchema, cocoProblems, type CocoDocument } from '../../src-main/core/formats/coco';
 import { resolveModel } from '../../src-main/core/models/registry';
 import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
 import { copySharedPhotos, drawScene, runCli, tempDir, writeBadFiles, writeUnreadableFolder } from '../helpers';

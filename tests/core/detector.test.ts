@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Detector } from '../../src-main/core/detector';
+import { Detector } from '../../src-main/core/detect/detector';
 import { resolveModel } from '../../src-main/core/models/registry';
 import { hasShared, sharedDataset, sharedSkipReason, storeWithOrientation, tempDir } from '../helpers';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { boxToInput, boxToSource, letterboxFor } from '../../src-main/core/letterbox';
+import { boxToInput, boxToSource, letterboxFor } from '../../src-main/core/images/letterbox';
 import { decodeNanodet } from '../../src-main/core/models/decode-nanodet';
-import { classwiseNms, iou, type Candidate } from '../../src-main/core/nms';
+import { classwiseNms, iou, type Candidate } from '../../src-main/core/detect/nms';
 
 describe('letterbox', () => {
   it('fits a portrait photo into a square input with padding right and bottom only', () => {

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { FileProblem } from '../../src-main/core/errors';
-import { decodeLetterboxed, readImageInfo } from '../../src-main/core/images';
+import { FileProblem } from '../../src-main/core/base/errors';
+import { decodeLetterboxed, readImageInfo } from '../../src-main/core/images/decode';
 import { drawScene, storeWithOrientation, tempDir, writeBadFiles } from '../helpers';
 
 describe('decoding with EXIF orientation', () => {

@@ -41,7 +41,7 @@ describe.skipIf(!electron.path)('the desktop app in Electron', () => {
   const invoke = (method: string, input: unknown = {}) => page.evaluate(([m, i]) => (window as any).fashionDetect.invoke(m, i), [method, input] as const);
 
   beforeAll(async () => {
-    expect(fs.existsSync(path.join(repoRoot, 'dist/main/shell/main.js')), 'run npm run build first').toBe(true);
+    expect(fs.existsSync(path.join(repoRoot, 'dist/main/shell/electron/main.js')), 'run npm run build first').toBe(true);
     dir = fs.realpathSync(tempDir('fd-electron-'));
     photos = path.join(dir, 'photos');
     fs.mkdirSync(photos);

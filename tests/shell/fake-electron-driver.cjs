@@ -1,4 +1,4 @@
-// Runs the compiled Electron main process (dist/main/shell/main.js) against a fake `electron`
+// Runs the compiled Electron main process (dist/main/shell/electron/main.js) against a fake `electron`
 // module that records what main.js asks of Electron, then plays a short session through it and
 // prints what happened as JSON. Used by main-process.test.ts where the Electron binary is absent.
 //
@@ -195,7 +195,7 @@ const waitFor = async (check, what, ms = 120_000) => {
 };
 
 async function session() {
-  require(path.join(repo, 'dist/main/shell/main.js'));
+  require(path.join(repo, 'dist/main/shell/electron/main.js'));
   if (secondInstance) {
     await new Promise((r) => setTimeout(r, 200));
     return;

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenedFiles, resolveRendererAsset } from '../../src-main/shell/file-access';
-import { createAppProtocolHandler, mediaUrl } from '../../src-main/shell/protocol';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/security';
+import { OpenedFiles, resolveRendererAsset } from '../../src-main/shell/electron/file-access';
+import { createAppProtocolHandler, mediaUrl } from '../../src-main/shell/electron/protocol';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/electron/security';
 import { drawScene, tempDir } from '../helpers';
 
 let root: string;

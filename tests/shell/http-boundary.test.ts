@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiMethodNames, type ApiService } from '../../src-main/contract/api';
-import { CLIENT_HEADER, startWebServer, type WebServer } from '../../src-main/web/server';
+import { CLIENT_HEADER, startWebServer, type WebServer } from '../../src-main/shell/web/server';
 import { repoRoot, tempDir } from '../helpers';
 
 /** Raw HTTP (fetch would not let the test set Host or send odd paths as they are). */
@@ -142,7 +142,7 @@ describe('npm run web (the real entry and service)', () => {
 
   beforeAll(async () => {
     dataDir = tempDir('fd-shell-web-');
-    child = spawn(process.execPath, [path.join(repoRoot, 'dist/main/web/main.js'), '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
+    child = spawn(process.execPath, [path.join(repoRoot, 'dist/main/shell/web/main.js'), '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm' },
     });

@@ -59,22 +59,22 @@ describe('electron.config.ts', () => {
   it('takes the compiled main process and renderer, and unpacks sharp, tfjs-node and the worker script', async () => {
     const config = await loadConfig();
     expect(packaged(config, 'package.json')).toBe(true);
-    expect(packaged(config, 'dist/main/shell/main.js')).toBe(true);
-    expect(packaged(config, 'dist/main/shell/preload.js')).toBe(true);
-    expect(packaged(config, 'dist/main/core/detect-worker.js')).toBe(true);
+    expect(packaged(config, 'dist/main/shell/electron/main.js')).toBe(true);
+    expect(packaged(config, 'dist/main/shell/preload/preload.js')).toBe(true);
+    expect(packaged(config, 'dist/main/core/detect/detect-worker.js')).toBe(true);
     expect(packaged(config, 'dist/renderer/index.html')).toBe(true);
-    expect(packaged(config, 'dist/main/shell/main.js.map')).toBe(false);
-    expect(packaged(config, 'src-main/shell/main.ts')).toBe(false);
+    expect(packaged(config, 'dist/main/shell/electron/main.js.map')).toBe(false);
+    expect(packaged(config, 'src-main/shell/electron/main.ts')).toBe(false);
     for (const file of [
       'node_modules/sharp/lib/index.js',
       'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node',
       'node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node',
       'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
-      'dist/main/core/detect-worker.js',
+      'dist/main/core/detect/detect-worker.js',
     ]) {
       expect(matchesAny(file, config.asarUnpack), file).toBe(true);
     }
-    expect(matchesAny('dist/main/core/detector.js', config.asarUnpack)).toBe(false);
+    expect(matchesAny('dist/main/core/detect/detector.js', config.asarUnpack)).toBe(false);
   });
 
   it("ships every model's manifest and installed weights as extra resources in models/, and nothing else", async () => {
@@ -113,6 +113,6 @@ describe('electron.config.ts', () => {
   it('is run by npm run dist', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
     expect(pkg.scripts.dist).toMatch(/electron-builder .*--config electron\.config\.ts/);
-    expect(pkg.main).toBe('dist/main/shell/main.js');
+    expect(pkg.main).toBe('dist/main/shell/electron/main.js');
   });
 });

@@ -7,10 +7,10 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiMethodNames, parseMediaPath, type ApiHandlers } from '../../src-main/contract/api';
-import { OpenedFiles } from '../../src-main/shell/file-access';
-import { API_CHANNEL, DROP_CHANNEL, EVENT_CHANNEL, MENU_CHANNEL, MENU_COMMANDS, acceptDroppedPaths, answerApiCall } from '../../src-main/shell/ipc';
-import { mediaUrl } from '../../src-main/shell/protocol';
-import { APP_ENTRY_URL } from '../../src-main/shell/security';
+import { OpenedFiles } from '../../src-main/shell/electron/file-access';
+import { API_CHANNEL, DROP_CHANNEL, EVENT_CHANNEL, MENU_CHANNEL, MENU_COMMANDS, acceptDroppedPaths, answerApiCall } from '../../src-main/shell/electron/ipc';
+import { mediaUrl } from '../../src-main/shell/electron/protocol';
+import { APP_ENTRY_URL } from '../../src-main/shell/electron/security';
 import { drawScene, repoRoot, tempDir } from '../helpers';
 
 /** A service that records every call that reaches it. */
@@ -141,9 +141,9 @@ describe('openPaths: only what the person chose or dropped', () => {
 });
 
 describe('the compiled preload', () => {
-  const preloadFile = path.join(repoRoot, 'dist/main/shell/preload.js');
+  const preloadFile = path.join(repoRoot, 'dist/main/shell/preload/preload.js');
 
-  /** Runs dist/main/shell/preload.js as Electron runs a sandboxed preload, with a fake electron. */
+  /** Runs dist/main/shell/preload/preload.js as Electron runs a sandboxed preload, with a fake electron. */
   function runPreload() {
     const exposed: Record<string, any> = {};
     const invoked: unknown[][] = [];

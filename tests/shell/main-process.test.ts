@@ -1,4 +1,4 @@
-// The compiled Electron main process (dist/main/shell/main.js) run against a fake `electron` module
+// The compiled Electron main process (dist/main/shell/electron/main.js) run against a fake `electron` module
 // (fake-electron-driver.cjs), so the wiring is checked here, where the Electron binary cannot be
 // installed: the window's settings, the scheme, the session's policies, IPC validation, the menu,
 // a native dialog, detection in the service's worker threads with events to the window, the
@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, secureWebPreferences } from '../../src-main/shell/security';
+import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, secureWebPreferences } from '../../src-main/shell/electron/security';
 import { copySharedPhotos, drawScene, hasShared, repoRoot, tempDir } from '../helpers';
 
 const driver = path.join(__dirname, 'fake-electron-driver.cjs');
@@ -24,7 +24,7 @@ function runDriver(...extra: string[]): any {
 }
 
 beforeAll(async () => {
-  expect(fs.existsSync(path.join(repoRoot, 'dist/main/shell/main.js')), 'run npx tsc -p . first').toBe(true);
+  expect(fs.existsSync(path.join(repoRoot, 'dist/main/shell/electron/main.js')), 'run npx tsc -p . first').toBe(true);
   dir = fs.realpathSync(tempDir('fd-shell-main-'));
   const photos = path.join(dir, 'photos');
   fs.mkdirSync(photos);
@@ -45,7 +45,7 @@ describe('the Electron main process (fake electron)', () => {
   it('opens one window with the secure settings on the app scheme', () => {
     expect(record.singleInstanceLockRequested).toBe(true);
     expect(record.windows).toHaveLength(1);
-    expect(record.windows[0].webPreferences).toEqual(secureWebPreferences(path.join(repoRoot, 'dist/main/shell/preload.js'), { devTools: true }));
+    expect(record.windows[0].webPreferences).toEqual(secureWebPreferences(path.join(repoRoot, 'dist/main/shell/preload/preload.js'), { devTools: true }));
     expect(record.windows[0].show).toBe(false); // shown when ready, so no white flash
     expect(record.loadedUrls).toEqual([APP_ENTRY_URL]);
     expect(record.privilegedSchemes).toEqual([{ scheme: 'fashion-detect', privileges: expect.objectContaining({ standard: true, secure: true }) }]);

@@ -17,7 +17,7 @@ const asar = require(require.resolve('@electron/asar', { paths: [path.dirname(re
 const skipReason =
   process.platform !== 'linux'
     ? 'the stand-in Electron distribution is for Linux'
-    : !fs.existsSync(path.join(repoRoot, 'dist/main/shell/main.js'))
+    : !fs.existsSync(path.join(repoRoot, 'dist/main/shell/electron/main.js'))
       ? 'the app is not built (npm run build)'
       : undefined;
 if (skipReason) console.log(`SKIP tests/shell/package-layout.test.ts: ${skipReason}`);
@@ -48,7 +48,7 @@ describe.skipIf(skipReason)('the packed app (electron-builder --linux dir)', () 
   });
 
   it('holds the compiled app and production dependencies, without electron or build tools', () => {
-    for (const f of ['/package.json', '/dist/main/shell/main.js', '/dist/main/shell/preload.js', '/dist/main/core/detect-worker.js', '/dist/main/web/main.js']) expect(files, f).toContain(f);
+    for (const f of ['/package.json', '/dist/main/shell/electron/main.js', '/dist/main/shell/preload/preload.js', '/dist/main/core/detect/detect-worker.js', '/dist/main/shell/web/main.js']) expect(files, f).toContain(f);
     if (fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) expect(files).toContain('/dist/renderer/index.html');
     for (const f of ['/node_modules/sharp/package.json', '/node_modules/@tensorflow/tfjs-backend-wasm/package.json', '/node_modules/zod/package.json']) expect(files, f).toContain(f);
     for (const dev of ['electron', 'electron-builder', 'vite', 'vitest', 'typescript', 'svelte', 'playwright-core']) {
@@ -60,7 +60,7 @@ describe.skipIf(skipReason)('the packed app (electron-builder --linux dir)', () 
 
   it('unpacks the native modules and the worker script, and ships the weights beside the asar', () => {
     const unpacked = path.join(resources, 'app.asar.unpacked');
-    expect(fs.existsSync(path.join(unpacked, 'dist/main/core/detect-worker.js'))).toBe(true);
+    expect(fs.existsSync(path.join(unpacked, 'dist/main/core/detect/detect-worker.js'))).toBe(true);
     expect(fs.readdirSync(path.join(unpacked, 'node_modules/@img')).some((d) => d.startsWith('sharp-'))).toBe(true);
     const models = fs.readdirSync(path.join(resources, 'models'));
     const ready = fs.readdirSync(path.join(repoRoot, 'models')).filter((id) => fs.existsSync(path.join(repoRoot, 'models', id, 'manifest.json')));
@@ -92,7 +92,7 @@ describe.skipIf(skipReason)('the packed app (electron-builder --linux dir)', () 
     expect(run.status, run.stderr).toBe(0);
     const record = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
     expect(record.modelsEnv).toBe(path.join(resources, 'models'));
-    expect(record.preload).toBe(path.join(appRoot, 'dist/main/shell/preload.js'));
+    expect(record.preload).toBe(path.join(appRoot, 'dist/main/shell/preload/preload.js'));
     expect(record.devTools).toBe(false);
     expect(record.openFolder).toMatchObject({ ok: true, value: { added: 1 } });
     expect(record.labelledState, record.labelledReason).toBe('done');

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkspaceService } from '../../src-main/core/workspace/service';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/security';
-import { CLIENT_HEADER, startWebServer, type WebServer } from '../../src-main/web/server';
+import { WorkspaceService } from '../../src-main/workspace/service';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/electron/security';
+import { CLIENT_HEADER, startWebServer, type WebServer } from '../../src-main/shell/web/server';
 import { drawScene, repoRoot, tempDir } from '../helpers';
 
 const chromiumPath = '/usr/bin/chromium';

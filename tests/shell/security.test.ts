@@ -13,7 +13,7 @@ import {
   isTrustedSender,
   secureWebPreferences,
   windowOpenPolicy,
-} from '../../src-main/shell/security';
+} from '../../src-main/shell/electron/security';
 
 function cspDirectives(csp: string): Map<string, string[]> {
   return new Map(
@@ -26,7 +26,7 @@ function cspDirectives(csp: string): Map<string, string[]> {
 }
 
 describe('window settings', () => {
-  const prefs = secureWebPreferences('/app/dist/main/shell/preload.js', { devTools: false }) as Record<string, unknown>;
+  const prefs = secureWebPreferences('/app/dist/main/shell/preload/preload.js', { devTools: false }) as Record<string, unknown>;
 
   it('isolates the page: context isolation, sandbox, no Node.js anywhere', () => {
     expect(prefs.contextIsolation).toBe(true);

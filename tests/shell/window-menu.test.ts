@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { pathsFromArgv } from '../../src-main/shell/command-line';
-import { buildMenuTemplate, flattenMenu, type MenuActions } from '../../src-main/shell/menu';
-import { DEFAULT_WINDOW_STATE, MIN_HEIGHT, MIN_WIDTH, fitToDisplays, loadWindowState, saveWindowState } from '../../src-main/shell/window-state';
+import { pathsFromArgv } from '../../src-main/shell/electron/command-line';
+import { buildMenuTemplate, flattenMenu, type MenuActions } from '../../src-main/shell/electron/menu';
+import { DEFAULT_WINDOW_STATE, MIN_HEIGHT, MIN_WIDTH, fitToDisplays, loadWindowState, saveWindowState } from '../../src-main/shell/electron/window-state';
 import { tempDir } from '../helpers';
 
 const dir = tempDir('fd-shell-window-');

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { parseGroundTruth, parsePredictions, type GroundTruth, type Predictions, type ResultEntry } from './inputs.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 
 /**
  * The files the evaluator reads, checked loosely: COCO documents from other tools carry extra keys

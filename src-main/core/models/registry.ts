@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 import { manifestSchema, type ModelManifest } from './manifest.js';
 import { isUltralyticsExport, ultralyticsManifest } from './ultralytics.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 import { manifestSchema, type ModelManifest } from './manifest.js';
 
 /**

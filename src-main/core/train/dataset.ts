@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cocoDocumentSchema, fillAnnotationDefaults, type CocoDocument } from '../coco.js';
-import { UsageError } from '../errors.js';
+import { cocoDocumentSchema, fillAnnotationDefaults, type CocoDocument } from '../formats/coco.js';
+import { UsageError } from '../base/errors.js';
 
 /** One training picture with its boxes, in source pixels [x, y, w, h] and class indices. */
 export interface TrainImage {

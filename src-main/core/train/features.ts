@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../backend.js';
-import { imageToInputTensor } from '../detector.js';
-import { decodeLetterboxed, type LetterboxedImage } from '../images.js';
-import type { Letterbox } from '../letterbox.js';
+import { tf } from '../base/backend.js';
+import { imageToInputTensor } from '../detect/detector.js';
+import { decodeLetterboxed, type LetterboxedImage } from '../images/decode.js';
+import type { Letterbox } from '../images/letterbox.js';
 import type { ModelManifest } from '../models/manifest.js';
 
 /**

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-write.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { AP_MIN_SCORE } from '../eval/coco-eval.js';
 import type { EpochRecord, ValidationResult } from './train.js';

@@ -1,6 +1,6 @@
-import { tf } from '../backend.js';
+import { tf } from '../base/backend.js';
 import type { FeatureSample } from './features.js';
-import { contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from './head.js';
+import { contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from '../models/fpn-head.js';
 import { batchTargets, disposeTargets, gflLoss } from './loss.js';
 import type { Level, Targets } from './targets.js';
 

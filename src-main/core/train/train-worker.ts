@@ -3,12 +3,12 @@
 // its own copy of the base graph), and each step's gradient (each thread holds a copy of the trainable
 // tensors and computes the gradient of its part of the batch).
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend, tf } from '../backend.js';
+import { initBackend, tf } from '../base/backend.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { photoFeatures, type FeatureExtractor, type PhotoVariant } from './features.js';
-import { loadBaseGraph } from './fpn-base.js';
-import type { HeadTensorName } from './head.js';
-import type { Letterbox } from '../letterbox.js';
+import { loadBaseGraph } from '../models/fpn-base.js';
+import type { HeadTensorName } from '../models/fpn-head.js';
+import type { Letterbox } from '../images/letterbox.js';
 import { partGradients, type StepGeometry, type StepPart } from './step.js';
 
 export interface TrainWorkerSetup {

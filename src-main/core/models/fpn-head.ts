@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { tf } from '../base/backend.js';
+import { conv3x3, linear } from './ops.js';
+import { MAX_TAIL_UNITS, TAIL_TENSORS, tailShape, tailTensorNames, tunedPyramid, type TailParams, type TailTensorName } from './tail.js';
+
+/**
+ * The trained part of an 'fpn-head' model: one head shared by all pyramid levels, two 3x3
+ * convolutions and a 1x1 output of class logits and Generalised Focal Loss distance bins
+ * (NanoDet's output layout, so the NanoDet decoder reads it). The base's features are standardised
+ * per channel first, with statistics measured on the training photos.
+ *
+ * With `context`, the first convolution also gets a per-photo bias from the mean of the coarsest
+ * level: what the whole outfit looks like, which a 3x3 window on one level cannot see (a skirt and
+ * the lower half of a dress look alike up close).
+ *
+ * With `tailUnits` above 0, the model also carries its own weights for the last units of the base's
+ * backbone and its lateral into the pyramid (tail.ts), fine-tuned with the head; the base then gives
+ * the parts before them, and the pyramid is built here.
+ */
+export const headSpecSchema = z.object({
+  kind: z.literal('fpn-head'),
+  version: z.literal(1),
+  inChannels: z.number().int().positive(),
+  width: z.number().int().positive(),
+  numClasses: z.number().int().positive(),
+  bins: z.number().int().min(2),
+  context: z.boolean().default(false),
+  tailUnits: z.number().int().min(0).max(MAX_TAIL_UNITS).default(0),
+  weightsFile: z.string().min(1),
+  tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()) })),
+});
+export type HeadSpec = z.infer<typeof headSpecSchema>;
+
+const OWN_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'conv2', 'bias2', 'out', 'outBias'] as const;
+export type HeadTensorName = (typeof OWN_HEAD_TENSORS)[number] | TailTensorName;
+export type HeadParams = Partial<Record<'context' | TailTensorName, tf.Tensor>> & Record<Exclude<(typeof OWN_HEAD_TENSORS)[number], 'context'>, tf.Tensor>;
+
+export interface HeadShape {
+  inChannels: number;
+  width: number;
+  numClasses: number;
+  bins: number;
+  context: boolean;
+  /** Units of the base's last stage carried and fine-tuned (tail.ts); 0 for none. */
+  tailUnits: number;
+}
+
+/** The head's tensors, in the order they are stored. */
+export function headTensorNames(s: Pick<HeadShape, 'context' | 'tailUnits'>): HeadTensorName[] {
+  return [...OWN_HEAD_TENSORS.filter((n) => n !== 'context' || s.context), ...tailTensorNames(s.tailUnits)];
+}
+
+/** The tail's tensors of a head that has one. */
+export function tailOf(p: HeadParams): TailParams | undefined {
+  return p.lateral ? Object.fromEntries(TAIL_TENSORS.filter((n) => p[n]).map((n) => [n, p[n]!])) : undefined;
+}
+
+export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, number[]>> {
+  const k = s.numClasses + 4 * s.bins;
+  return {
+    featureMean: [s.inChannels],
+    featureStd: [s.inChannels],
+    conv1: [3, 3, s.inChannels, s.width],
+    bias1: [s.width],
+    ...(s.context ? { context: [s.inChannels, s.width] } : {}),
+    conv2: [3, 3, s.width, s.width],
+    bias2: [s.width],
+    out: [s.width, k],
+    outBias: [k],
+    ...Object.fromEntries(tailTensorNames(s.tailUnits).map((n) => [n, tailShape(n)])),
+  };
+}
+
+/**
+ * Fresh weights: He-normal convolutions, class bias for a 1% prior (focal-loss practice), zero
+ * distances; the tail, when there is one, starts as the base's own (`tail`).
+ */
+export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Float32Array, seed: number, tail?: TailParams): HeadParams {
+  if ((s.tailUnits > 0) !== (tail !== undefined)) throw new Error('a head with a tail starts from the base graph\'s tail weights');
+  const shapes = headTensorShapes(s);
+  const he = (shape: number[], fanIn: number, salt: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + salt);
+  const outBias = new Float32Array(s.numClasses + 4 * s.bins);
+  outBias.fill(-Math.log((1 - 0.01) / 0.01), 0, s.numClasses);
+  return {
+    featureMean: tf.tensor1d(featureMean),
+    featureStd: tf.tensor1d(featureStd),
+    conv1: he(shapes.conv1!, 9 * s.inChannels, 1),
+    bias1: tf.zeros(shapes.bias1!),
+    // Small at first: the photo-wide bias joins in as the local features are learnt.
+    ...(s.context ? { context: tf.randomNormal(shapes.context!, 0, 0.1 * Math.sqrt(2 / s.inChannels), 'float32', seed + 4) } : {}),
+    conv2: he(shapes.conv2!, 9 * s.width, 2),
+    bias2: tf.zeros(shapes.bias2!),
+    out: tf.randomNormal(shapes.out!, 0, 0.01, 'float32', seed + 3),
+    outBias: tf.tensor1d(outBias),
+    ...tail,
+  };
+}
+
+/**
+ * The per-photo bias of the first convolution, [B, width]: the coarsest level's standardised
+ * features averaged over the photo, through `context`. Undefined for a head without context.
+ */
+export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, trainable: boolean, inputGrad = false): tf.Tensor2D | undefined {
+  if (!p.context) return undefined;
+  const pooled = tf.mean(coarsest, [1, 2]) as tf.Tensor2D;
+  return trainable ? linear(pooled, p.context as tf.Tensor2D, inputGrad) : tf.matMul(pooled, p.context as tf.Tensor2D);
+}
+
+/**
+ * One pyramid level, NHWC features already standardised, to [B, H * W, numClasses + 4 * bins] raw
+ * outputs. `trainable` uses the convolutions with hand-written gradients; otherwise plain tf.conv2d.
+ * `inputGrad`: the features are trained too (a tuned tail), so their gradient is needed.
+ */
+export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, context?: tf.Tensor2D, inputGrad = false): tf.Tensor3D {
+  const [b, h, w] = x.shape;
+  const conv = (input: tf.Tensor4D, kernel: tf.Tensor, inputGrad: boolean) =>
+    trainable ? conv3x3(input, kernel as tf.Tensor4D, inputGrad) : tf.conv2d(input, kernel as tf.Tensor4D, 1, 'same');
+  const bias1 = context ? tf.add(context.reshape([b, 1, 1, -1]), p.bias1) : p.bias1;
+  const h1 = tf.relu(tf.add(conv(x, p.conv1, inputGrad), bias1)) as tf.Tensor4D;
+  const h2 = tf.relu(tf.add(conv(h1, p.conv2, true), p.bias2)) as tf.Tensor4D;
+  const width = h2.shape[3];
+  const flat = h2.reshape([b * h * w, width]) as tf.Tensor2D;
+  const out = trainable ? linear(flat, p.out as tf.Tensor2D, true) : tf.matMul(flat, p.out as tf.Tensor2D);
+  return tf.add(out, p.outBias).reshape([b, h * w, -1]) as tf.Tensor3D;
+}
+
+/**
+ * The standardised NHWC pyramid from the base's outputs (NHWC): the pyramid itself, or for a head
+ * with a tail the parts before it (tail.ts).
+ */
+export function standardisedPyramid(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, trainable: boolean): tf.Tensor4D[] {
+  const tail = tailOf(p);
+  const pyramid = tail ? tunedPyramid(baseOutputs, tail, trainable) : baseOutputs;
+  return pyramid.map((x) => tf.div(tf.sub(x, p.featureMean), p.featureStd) as tf.Tensor4D);
+}
+
+/**
+ * Inference from the base graph's NCHW outputs: per level, class scores (sigmoid applied)
+ * [1, cells, numClasses] and distance logits [1, cells, 4 * bins], in level order.
+ */
+export function headInference(baseOutputs: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const standardised = standardisedPyramid(baseOutputs.map((nchw) => tf.transpose(nchw, [0, 2, 3, 1]) as tf.Tensor4D), p, false);
+    const context = contextBias(standardised[standardised.length - 1], p, false);
+    return standardised.flatMap((x) => {
+      const raw = headLevel(x, p, false, context);
+      const k = raw.shape[2];
+      const scores = tf.sigmoid(tf.slice(raw, [0, 0, 0], [-1, -1, numClasses]));
+      const distances = tf.slice(raw, [0, 0, numClasses], [-1, -1, k - numClasses]);
+      return [scores, distances];
+    });
+  });
+}
+
+/** Writes the head as `<name>.json` (spec) and `<name>.bin` (float32, tensors in spec order); returns their sha256. */
+export function saveHead(dir: string, name: string, s: HeadShape, p: HeadParams): { file: string; sha256: string }[] {
+  const shapes = headTensorShapes(s);
+  const names = headTensorNames(s);
+  const spec: HeadSpec = {
+    kind: 'fpn-head',
+    version: 1,
+    ...s,
+    weightsFile: `${name}.bin`,
+    tensors: names.map((n) => ({ name: n, shape: shapes[n]! })),
+  };
+  const parts = names.map((n) => Buffer.from((p[n]!.dataSync() as Float32Array).slice().buffer));
+  const bin = Buffer.concat(parts);
+  const json = Buffer.from(JSON.stringify(spec, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, spec.weightsFile), bin);
+  fs.writeFileSync(path.join(dir, `${name}.json`), json);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  return [
+    { file: `${name}.json`, sha256: sha(json) },
+    { file: spec.weightsFile, sha256: sha(bin) },
+  ];
+}
+
+export function loadHead(dir: string, specFile: string): { spec: HeadSpec; params: HeadParams } {
+  const spec = headSpecSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, specFile), 'utf8')));
+  const bin = fs.readFileSync(path.join(dir, spec.weightsFile));
+  const expected = headTensorShapes(spec);
+  let offset = 0;
+  const params = {} as HeadParams;
+  for (const name of headTensorNames(spec)) {
+    const t = spec.tensors.find((e) => e.name === name);
+    if (!t || t.shape.join() !== expected[name]!.join()) throw new Error(`${specFile}: tensor ${name} missing or of the wrong shape`);
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (offset + size * 4 > bin.length) throw new Error(`${spec.weightsFile}: too short for the tensors in ${specFile}`);
+    const data = new Float32Array(size);
+    Buffer.from(data.buffer).set(bin.subarray(offset, offset + size * 4));
+    params[name] = tf.tensor(data, t.shape);
+    offset += size * 4;
+  }
+  if (offset !== bin.length) throw new Error(`${spec.weightsFile}: ${bin.length - offset} bytes more than ${specFile} describes`);
+  return { spec, params };
+}
