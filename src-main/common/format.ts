@@ -1,0 +1,13 @@
+// Plain functions that run anywhere: in Node (core, workspace, CLI) and in the renderer. They import
+// nothing, so every layer may use them.
+
+/** "42 s", "3 min 05 s", "1 h 05 min": a duration at a glance, the same on the command line and in the window. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
+  return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+}
