@@ -1,9 +1,9 @@
 // The renderer's one way to the main side: a typed client over the contract, with two transports.
 // In the desktop app the preload exposes window.fashionDetect (IPC); in the browser build the same
 // calls go to the HTTP server (POST /api/<method>, events over Server-Sent Events).
-import type { ApiEvent, ApiInput, ApiMethod, ApiOutput, ApiResult, MediaKind, RendererBridge } from '../../src-main/contract/api';
+import type { ApiEvent, ApiInput, ApiMethod, ApiOutput, ApiResult, MediaKind, RendererBridge } from '$contract/api';
 
-export type * from '../../src-main/contract/api';
+export type * from '$contract/api';
 
 type MenuCommand = 'open-images' | 'open-folder' | 'import-coco' | 'export-coco' | 'undo' | 'redo';
 type DesktopBridge = RendererBridge & { onMenuCommand?(listener: (command: MenuCommand) => void): () => void };

@@ -294,6 +294,37 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     await viewerSettled(page);
   });
 
+  it('leaves a focused form control its own keys; the photo keys work elsewhere', async () => {
+    const selected = () => page.locator('[role=option][aria-selected=true]').getAttribute('aria-posinset');
+    const nextFrames = () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    // No box selected: with one, the arrows nudge it.
+    await page.getByRole('application', { name: 'Photo viewer' }).focus();
+    await page.keyboard.press('Escape');
+    const start = await selected();
+    const slider = page.getByRole('slider', { name: 'Confidence' });
+    const value = Number(await slider.inputValue());
+    expect(value).toBeLessThan(1);
+    // ← → on the slider move the slider, not the photo.
+    await slider.focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(async () => Number(await slider.inputValue())).toBeCloseTo(value + 0.01, 5);
+    await nextFrames();
+    await expect(selected()).resolves.toBe(start);
+    // A category's checkbox keeps its keys too.
+    await page.getByRole('checkbox', { name: 'footwear', exact: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    await nextFrames();
+    await expect(selected()).resolves.toBe(start);
+    // From the list, ArrowRight goes to the next photo, as from the viewer.
+    await page.getByRole('listbox', { name: 'Images' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(selected).toBe(String(Number(start) + 1));
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(selected).toBe(start);
+    await slider.fill(String(value));
+    await viewerSettled(page);
+  });
+
   it('draws, moves, resizes, re-categorises and deletes a box, with undo and redo for each', async () => {
     await viewerSettled(page);
     const viewer = page.getByRole('application', { name: 'Photo viewer' });
@@ -409,7 +440,7 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     // Results show up in the list while the batch runs, and the window answers.
     await page.waitForFunction(() => document.querySelectorAll('[role=option][aria-label*=", done"]').length > 3);
     const progressText = (await page.getByTestId('progress-text').textContent())!.replace(/\s+/g, ' ');
-    expect(progressText).toMatch(/\d+\/\d+ · [\d.]+ images\/s · (\d+ (s|min|h)( \d+ min)? left|estimating…)/);
+    expect(progressText).toMatch(/\d+\/\d+ · [\d.]+ images\/s · (\d+ (s|min|h)( \d+ (s|min))? left|estimating…)/);
     await page.screenshot({ path: path.join(shots, '06-labelling-progress.png') });
     await list.focus();
     await page.keyboard.press('End');

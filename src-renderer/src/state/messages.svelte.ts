@@ -1,0 +1,35 @@
+// Messages to the person: what an action did, and what went wrong. Info messages go away by
+// themselves; errors stay until dismissed.
+import { ApiCallError } from '../api';
+
+export interface Message {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+  details?: string[];
+}
+
+let nextMessage = 1;
+
+export class Messages {
+  list = $state<Message[]>([]);
+
+  notify(kind: Message['kind'], text: string, details?: string[]): void {
+    // The same message again (a key held at the end of the list) is shown once.
+    if (this.list.some((m) => m.kind === kind && m.text === text && !details?.length)) return;
+    const message: Message = { id: nextMessage++, kind, text, details: details?.length ? details : undefined };
+    this.list = [...this.list.slice(-3), message];
+    if (kind === 'info') setTimeout(() => this.dismiss(message.id), 5000);
+  }
+
+  dismiss(id: number): void {
+    this.list = this.list.filter((m) => m.id !== id);
+  }
+
+  /** A failed call or action, in the words the main side (or the error) gave. */
+  report(err: unknown): void {
+    this.notify('error', err instanceof ApiCallError || err instanceof Error ? err.message : String(err));
+  }
+}
+
+export const messages = new Messages();
