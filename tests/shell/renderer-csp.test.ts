@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkspaceService } from '../../src-main/workspace/service';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/electron/security';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/common/security-headers';
 import { CLIENT_HEADER, startWebServer, type WebServer } from '../../src-main/shell/web/server';
 import { drawScene, findChromium, launchChromium, repoRoot, tempDir } from '../helpers';
 
