@@ -1,7 +1,7 @@
 // The window's security settings, as plain data and plain functions: main-window.ts and
-// session-policy.ts hand them to Electron, and tests/shell checks them against Electron's security checklist without starting Electron.
-// Nothing here imports electron. The headers of what the scheme serves (the CSP among them) are the
-// browser build's too: common/security-headers.ts.
+// session-policy.ts hand them to Electron, and tests/shell checks them against Electron's security
+// checklist without starting Electron. Nothing here imports electron. The headers of what the
+// scheme serves (the CSP among them) are the browser build's too: common/security-headers.ts.
 
 /** The app is served from its own privileged scheme, never from file:// or the network. */
 export const APP_SCHEME = 'fashion-detect';
