@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 
 export const repoRoot = path.resolve(__dirname, '..');
@@ -11,6 +12,46 @@ export const sharedDataset = path.resolve(repoRoot, '../shared/datasets/ccp-fash
 export const hasShared = fs.existsSync(path.join(sharedDataset, 'train/annotations.json'));
 export const sharedSkipReason = `../shared/datasets/ccp-fashion is not beside the repository (${sharedDataset}), so the tests on real CCP photos are skipped`;
 if (!hasShared) console.log(`SKIP: ${sharedSkipReason}`);
+
+/** Names the Chromium (or Chrome) the browser tests drive; "none" runs them without a browser (they skip). */
+export const CHROMIUM_ENV = 'FASHION_DETECT_CHROMIUM';
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+/** Where Playwright keeps the Chromium `npx playwright install chromium` downloads (whether or not it is there). */
+function playwrightChromium(): string | undefined {
+  try {
+    // Loaded here, not at the top: only the browser suites pay for it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
+    return chromium.executablePath() || undefined;
+  } catch {
+    return undefined; // no build of Playwright's Chromium for this platform
+  }
+}
+
+/**
+ * The Chromium for the browser tests, in this order: the one FASHION_DETECT_CHROMIUM names, the one
+ * Playwright installed itself, Debian's /usr/bin/chromium. Without one, `reason` says why, for the
+ * suite's one SKIP line.
+ */
+export function findChromium(env: NodeJS.ProcessEnv = process.env): { path?: string; reason?: string } {
+  const named = env[CHROMIUM_ENV];
+  if (named === 'none') return { reason: `${CHROMIUM_ENV}=none asks for no browser` };
+  if (named) return fs.existsSync(named) ? { path: named } : { reason: `${CHROMIUM_ENV}=${named} does not exist` };
+  const playwrights = playwrightChromium();
+  if (playwrights && fs.existsSync(playwrights)) return { path: playwrights };
+  if (fs.existsSync(DEBIAN_CHROMIUM)) return { path: DEBIAN_CHROMIUM };
+  return {
+    reason: `no Chromium (neither ${CHROMIUM_ENV}, nor Playwright's at ${playwrights ?? '(none for this platform)'}, nor ${DEBIAN_CHROMIUM}): apt-get install chromium, or npx playwright install chromium`,
+  };
+}
+
+/** Chromium, headless, kept off the network and the GPU (no sandbox: the tests may run as root). */
+export function launchChromium(executablePath: string): Promise<Browser> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  return chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+}
 
 export function tempDir(prefix = 'fd-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,26 +1,25 @@
-// The whole app as a person uses it, in Debian's Chromium against `npm run web`: drop photos, see
-// the boxes, filter, edit and undo, label a folder with progress, export COCO, reload and find the
-// work restored, even after the server is killed. Screenshots go to test-results/app/.
-// Needs the build (npm run build: tsc and vite); npm test builds first.
+// The whole app as a person uses it, in Chromium against `npm run web`: drop photos, see the boxes,
+// filter, edit and undo, label a folder with progress, export COCO, reload and find the work
+// restored, even after the server is killed. Screenshots go to test-results/app/.
+// Needs the build (npm run build: tsc and vite); npm test builds first. Without a Chromium
+// (tests/helpers.ts findChromium) it skips with one line that says why.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IMPORT_BYTES } from '../../src-main/contract/import-limit';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/coco';
 import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
 import { resolveModel } from '../../src-main/core/models/registry';
-import { hasShared, repoRoot, sharedDataset, tempDir, drawScene } from '../helpers';
+import { drawScene, findChromium, hasShared, launchChromium, repoRoot, sharedDataset, tempDir } from '../helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.log(`SKIP: the browser tests need Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)`);
-/** Debian's Chromium, headless, kept off the network and the GPU. */
-const launchChromium = () =>
-  chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const chromium = findChromium();
+const hasChromium = chromium.path !== undefined;
+if (!hasChromium) console.log(`SKIP tests/app/web-ui.test.ts: ${chromium.reason}`);
+const launchBrowser = () => launchChromium(chromium.path!);
 const shots = path.join(repoRoot, 'test-results', 'app');
 
 interface Server {
@@ -151,7 +150,7 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     fs.mkdirSync(shots, { recursive: true });
     dataDir = tempDir('fd-web-');
     server = await startServer(dataDir);
-    browser = await launchChromium();
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('console', (m) => {
@@ -580,7 +579,7 @@ describe.skipIf(!hasChromium)('the image list with 10,000 photos', () => {
     for (let i = 0; i < 10_000; i++) fs.writeFileSync(path.join(dir, `img${String(i).padStart(5, '0')}.jpg`), bytes);
     // The session's folder is reopened when the server starts.
     server = await startServer(dataDir);
-    browser = await launchChromium();
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
@@ -614,7 +613,7 @@ describe.skipIf(!hasChromium)('reviewing: the list\'s filter, Accept and the key
 
   beforeAll(async () => {
     server = await startServer(tempDir('fd-web-filter-'));
-    browser = await launchChromium();
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);

@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenedFiles, resolveRendererAsset } from '../../src-main/shell/electron/file-access';
+import { resolveRendererAsset } from '../../src-main/shell/common/renderer-files';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/common/security-headers';
+import { OpenedFiles } from '../../src-main/shell/electron/file-access';
 import { createAppProtocolHandler, mediaUrl } from '../../src-main/shell/electron/protocol';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/electron/security';
 import { drawScene, tempDir } from '../helpers';
 
 let root: string;
@@ -128,9 +129,10 @@ describe('the app scheme handler', () => {
     const h = handler();
     const status = async (url: string) => (await h(new Request(url))).status;
     expect(await status(mediaUrl('display', 'i2'))).toBe(404);
-    expect(await status('fashion-detect://app/media/display/..%2F..%2Fsecret.txt')).toBe(400);
-    expect(await status('fashion-detect://app/media/original/i1')).toBe(400);
-    expect(await status(`fashion-detect://app/media/display/${encodeURIComponent(path.join(photos, 'a.jpg'))}`)).toBe(400);
+    // Not a media URL: "not found", as over HTTP (both transports serve common/app-requests.ts).
+    expect(await status('fashion-detect://app/media/display/..%2F..%2Fsecret.txt')).toBe(404);
+    expect(await status('fashion-detect://app/media/original/i1')).toBe(404);
+    expect(await status(`fashion-detect://app/media/display/${encodeURIComponent(path.join(photos, 'a.jpg'))}`)).toBe(404);
     expect(await status('fashion-detect://app/%2e%2e/secret.txt')).toBe(404); // the URL parser drops the ".."
     expect(await status('fashion-detect://app/assets/..%2f..%2fsecret.txt')).toBe(403);
     expect(await status('fashion-detect://app/assets/leak.txt')).toBe(403);

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, secureWebPreferences } from '../../src-main/shell/electron/security';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/common/security-headers';
+import { APP_ENTRY_URL, secureWebPreferences } from '../../src-main/shell/electron/security';
 import { copySharedPhotos, drawScene, hasShared, repoRoot, tempDir } from '../helpers';
 
 const driver = path.join(__dirname, 'fake-electron-driver.cjs');

@@ -1,20 +1,20 @@
-// The built renderer runs under the desktop app's Content-Security-Policy (security.ts), which is
-// stricter than the browser build's (no workers, media or frames): Debian's Chromium loads the
-// browser build with every response's CSP replaced by the desktop one, on a workspace with labelled
-// photos, and no violation may be reported. Skipped, with the reason, without Chromium or a built renderer.
+// The built renderer runs under the app's Content-Security-Policy (common/security-headers.ts, the
+// same for the desktop scheme and the browser build): Chromium loads the browser build with every
+// document's CSP set to that one, on a workspace with labelled photos, and no violation may be
+// reported. Skipped, with the reason, without Chromium (tests/helpers.ts findChromium) or a built renderer.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkspaceService } from '../../src-main/workspace/service';
-import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/electron/security';
+import { CONTENT_SECURITY_POLICY } from '../../src-main/shell/common/security-headers';
 import { CLIENT_HEADER, startWebServer, type WebServer } from '../../src-main/shell/web/server';
-import { drawScene, repoRoot, tempDir } from '../helpers';
+import { drawScene, findChromium, launchChromium, repoRoot, tempDir } from '../helpers';
 
-const chromiumPath = '/usr/bin/chromium';
+const chromium = findChromium();
 const rendererDir = path.join(repoRoot, 'dist/renderer');
-const skipReason = !fs.existsSync(chromiumPath)
-  ? `${chromiumPath} is not installed`
+const skipReason = !chromium.path
+  ? chromium.reason
   : !fs.existsSync(path.join(rendererDir, 'index.html'))
     ? 'the renderer is not built (npm run build)'
     : undefined;
@@ -41,10 +41,7 @@ describe.skipIf(skipReason)('the renderer under the desktop CSP', () => {
       if (ws.value.images.every((im: { state: string }) => im.state === 'done' || im.state === 'failed')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium(chromium.path!);
   });
 
   afterAll(async () => {

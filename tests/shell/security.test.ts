@@ -2,11 +2,10 @@
 // (https://www.electronjs.org/docs/latest/tutorial/security), checked without starting Electron.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../../src-main/shell/common/security-headers';
 import {
   APP_ENTRY_URL,
   APP_SCHEME_PRIVILEGES,
-  CONTENT_SECURITY_POLICY,
-  SECURITY_HEADERS,
   isNavigationAllowed,
   isPermissionAllowed,
   isRequestAllowed,

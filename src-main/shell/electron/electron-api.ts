@@ -1,6 +1,7 @@
 // The part of Electron's API the shell uses, typed here. electron is an optional dependency (its
-// binary cannot download everywhere, and npm then drops the package with its types), so main.ts and
-// preload.ts load it with `require('electron') as ElectronMain` and the build never needs it.
+// binary cannot download everywhere, and npm then drops the package with its types), so main.ts
+// loads it with `require('electron') as ElectronMain` and the build never needs it (preload.ts types
+// its own, smaller part).
 // Names and signatures follow Electron 41's documentation.
 
 export interface Rectangle {
@@ -154,15 +155,4 @@ export interface ElectronMain {
   protocol: Protocol;
   screen: Screen;
   session: { defaultSession: Session };
-}
-
-/** What preload.ts takes from require('electron') (the sandboxed preload's subset). */
-export interface ElectronPreload {
-  contextBridge: { exposeInMainWorld(key: string, api: unknown): void };
-  ipcRenderer: {
-    invoke(channel: string, ...args: unknown[]): Promise<unknown>;
-    on(channel: string, listener: (event: unknown, ...args: unknown[]) => void): void;
-    removeListener(channel: string, listener: (event: unknown, ...args: unknown[]) => void): void;
-  };
-  webUtils: { getPathForFile(file: File): string };
 }

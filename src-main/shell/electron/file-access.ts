@@ -4,16 +4,7 @@
 // Nothing here imports electron.
 import fs from 'node:fs';
 import path from 'node:path';
-
-export type Resolution = { ok: true; file: string } | { ok: false; status: 400 | 403 | 404; reason: string };
-
-const refuse = (status: 400 | 403 | 404, reason: string): Resolution => ({ ok: false, status, reason });
-
-/** True when `child` is `parent` or lies inside it (both already absolute and normalized). */
-export function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
+import { isInside, refuse, type Resolution } from '../common/path-guard.js';
 
 /** A path the renderer sent: must be absolute, plain text, and free of `..` segments. */
 function checkRequestedPath(requested: string): Resolution | undefined {
@@ -48,6 +39,18 @@ export class OpenedFiles {
   /** Grants a path the person chose, file or folder. */
   grant(p: string): string {
     return fs.statSync(p).isDirectory() ? this.grantFolder(p) : this.grantFile(p);
+  }
+
+  /** Grants each path that can be (one gone since it was chosen is left out); returns those granted. */
+  grantAll(paths: string[]): string[] {
+    return paths.filter((p) => {
+      try {
+        this.grant(p);
+        return true;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Forgets everything (a new workspace). */
@@ -94,35 +97,4 @@ export class OpenedFiles {
     if (!stat.isFile() && !(options.allowFolders && stat.isDirectory())) return refuse(404, 'no such opened file');
     return { ok: true, file: real };
   }
-}
-
-/**
- * A file of the built renderer (dist/renderer) for a URL path of the app's scheme: `/` is
- * index.html; anything that would leave the folder (encoded `..`, backslashes, absolute paths,
- * symlinks) is refused.
- */
-export async function resolveRendererAsset(rendererDir: string, urlPathname: string): Promise<Resolution> {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPathname);
-  } catch {
-    return refuse(400, 'the path is not valid URL encoding');
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return refuse(400, 'the path contains characters that are not allowed');
-  const parts = decoded.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) return refuse(403, 'paths with ".." are not served');
-  const relative = parts.length === 0 ? 'index.html' : parts.join('/');
-  const root = await fs.promises.realpath(rendererDir).catch(() => undefined);
-  if (!root) return refuse(404, `the renderer is not built (${rendererDir} is missing): run npm run build`);
-  const candidate = path.join(root, relative);
-  let real: string;
-  try {
-    real = await fs.promises.realpath(candidate);
-  } catch {
-    return refuse(404, 'not found');
-  }
-  if (!isInside(root, real)) return refuse(403, 'outside the app');
-  const stat = await fs.promises.stat(real);
-  if (!stat.isFile()) return refuse(404, 'not found');
-  return { ok: true, file: real };
 }

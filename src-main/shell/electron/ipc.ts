@@ -3,6 +3,7 @@
 // person chose them in a native dialog or dropped them on the window. Nothing here imports electron.
 import { z } from 'zod';
 import { apiMethods, handleApiCall, type ApiHandlers, type ApiResult } from '../../contract/api.js';
+import type { IpcMain } from './electron-api.js';
 import type { OpenedFiles } from './file-access.js';
 import { isTrustedSender } from './security.js';
 
@@ -63,15 +64,12 @@ export function acceptDroppedPaths(grants: OpenedFiles, senderUrl: string | unde
   if (!isTrustedSender(senderUrl)) return 0;
   const parsed = droppedPathsSchema.safeParse(raw);
   if (!parsed.success) return 0;
-  let granted = 0;
-  for (const p of parsed.data) {
-    if (p.includes('\0')) continue;
-    try {
-      grants.grant(p);
-      granted++;
-    } catch {
-      // Gone since the drop, or unreadable: openPaths will report it.
-    }
-  }
-  return granted;
+  // One gone since the drop, or unreadable, is left out: openPaths will report it.
+  return grants.grantAll(parsed.data.filter((p) => !p.includes('\0'))).length;
+}
+
+/** The only two channels the page may invoke; each handler checks its sender and its arguments. */
+export function registerIpcHandlers(ipcMain: IpcMain, service: ApiHandlers, grants: OpenedFiles): void {
+  ipcMain.handle(API_CHANNEL, (event, ...args) => answerApiCall(service, grants, event.senderFrame?.url, args));
+  ipcMain.handle(DROP_CHANNEL, (event, paths) => acceptDroppedPaths(grants, event.senderFrame?.url, paths));
 }

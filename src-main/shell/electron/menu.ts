@@ -1,5 +1,7 @@
 // The application menu as a plain template (Electron's Menu.buildFromTemplate takes it as is).
 // Nothing here imports electron, so tests can check the items and their shortcuts.
+import type { Menu } from './electron-api.js';
+import type { MenuCommand } from './ipc.js';
 
 export interface MenuItemTemplate {
   id?: string;
@@ -14,7 +16,7 @@ export interface MenuItemTemplate {
   submenu?: MenuItemTemplate[];
 }
 
-/** What the menu's own commands do; main.ts wires them to dialogs and the workspace. */
+/** What the menu's own commands do; installMenu passes each to the window as a menu command. */
 export interface MenuActions {
   openImages(): void;
   openFolder(): void;
@@ -26,7 +28,13 @@ export interface MenuActions {
 
 const separator: MenuItemTemplate = { type: 'separator' };
 
-export function buildMenuTemplate(actions: MenuActions, options: { platform: NodeJS.Platform; appName: string; devTools: boolean }): MenuItemTemplate[] {
+export interface MenuOptions {
+  platform: NodeJS.Platform;
+  appName: string;
+  devTools: boolean;
+}
+
+export function buildMenuTemplate(actions: MenuActions, options: MenuOptions): MenuItemTemplate[] {
   const isMac = options.platform === 'darwin';
   const file: MenuItemTemplate = {
     label: '&File',
@@ -78,4 +86,17 @@ export function buildMenuTemplate(actions: MenuActions, options: { platform: Nod
 /** Every item of a template, depth first (for tests and for enabling items by id). */
 export function flattenMenu(template: MenuItemTemplate[]): MenuItemTemplate[] {
   return template.flatMap((item) => [item, ...flattenMenu(item.submenu ?? [])]);
+}
+
+/** The application menu; each of its own commands is passed to the window as a menu command. */
+export function installMenu(menu: Menu, sendCommand: (command: MenuCommand) => void, options: MenuOptions): void {
+  const actions: MenuActions = {
+    openImages: () => sendCommand('open-images'),
+    openFolder: () => sendCommand('open-folder'),
+    importCoco: () => sendCommand('import-coco'),
+    exportCoco: () => sendCommand('export-coco'),
+    undo: () => sendCommand('undo'),
+    redo: () => sendCommand('redo'),
+  };
+  menu.setApplicationMenu(menu.buildFromTemplate(buildMenuTemplate(actions, options)));
 }

@@ -1,8 +1,7 @@
-// The window's security settings, as plain data and plain functions: main.ts hands them to Electron,
-// and tests/shell checks them against Electron's security checklist without starting Electron.
-// Nothing here imports electron.
-
-import { CONTENT_SECURITY_POLICY } from '../../contract/content-security-policy.js';
+// The window's security settings, as plain data and plain functions: main-window.ts and
+// session-policy.ts hand them to Electron, and tests/shell checks them against Electron's security
+// checklist without starting Electron. Nothing here imports electron. The headers of what the
+// scheme serves (the CSP among them) are the browser build's too: common/security-headers.ts.
 
 /** The app is served from its own privileged scheme, never from file:// or the network. */
 export const APP_SCHEME = 'fashion-detect';
@@ -23,18 +22,6 @@ export const APP_SCHEME_PRIVILEGES = {
   stream: true,
   codeCache: true,
 } as const;
-
-/** The one CSP of the app, shared with the browser build. */
-export { CONTENT_SECURITY_POLICY };
-
-/** Headers added to everything the app's scheme serves. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Referrer-Policy': 'no-referrer',
-};
 
 /**
  * The main window's webPreferences: the renderer is a sandboxed web page with no Node.js, and the

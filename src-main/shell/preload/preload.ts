@@ -3,12 +3,21 @@
 // names) and forwards only the app's channels.
 //
 // A sandboxed preload may require only 'electron' and a few Node built-ins (Electron 41 wraps it
-// with require, process, exports and module), so this file imports types only, and its channel
-// names repeat those in ipc.ts (tests/shell checks that they agree and that the compiled preload
-// requires nothing else).
+// with require, process, exports and module), so this file imports the contract's types only, and
+// its channel names and menu commands repeat those in electron/ipc.ts (tests/shell checks that they
+// agree and that the compiled preload requires nothing else).
 import type { ApiEvent, ApiResult, MediaKind, RendererBridge } from '../../contract/api.js';
-import type { ElectronPreload } from '../electron/electron-api.js';
-import type { MenuCommand } from '../electron/ipc.js';
+
+/** What this preload takes from require('electron') (the sandboxed preload's subset, Electron 41). */
+interface ElectronPreload {
+  contextBridge: { exposeInMainWorld(key: string, api: unknown): void };
+  ipcRenderer: {
+    invoke(channel: string, ...args: unknown[]): Promise<unknown>;
+    on(channel: string, listener: (event: unknown, ...args: unknown[]) => void): void;
+    removeListener(channel: string, listener: (event: unknown, ...args: unknown[]) => void): void;
+  };
+  webUtils: { getPathForFile(file: File): string };
+}
 
 const { contextBridge, ipcRenderer, webUtils } = require('electron') as ElectronPreload;
 
@@ -18,7 +27,8 @@ const DROP_CHANNEL = 'dropped-paths';
 const MENU_CHANNEL = 'menu-command';
 const MEDIA_BASE = 'fashion-detect://app/media';
 const MEDIA_KINDS: readonly string[] = ['thumbnail', 'display', 'export'];
-const MENU_COMMANDS: readonly string[] = ['open-images', 'open-folder', 'import-coco', 'export-coco', 'undo', 'redo'];
+const MENU_COMMANDS = ['open-images', 'open-folder', 'import-coco', 'export-coco', 'undo', 'redo'] as const;
+type MenuCommand = (typeof MENU_COMMANDS)[number];
 const isMac = process.platform === 'darwin';
 // The page's DOM (tsconfig has no DOM library: this is the one file of src-main that runs in a page).
 const page = globalThis as unknown as { document: { dispatchEvent(event: unknown): boolean }; KeyboardEvent: new (type: string, init: object) => unknown };
@@ -49,7 +59,7 @@ function runMenuCommandDirectly(command: MenuCommand): void {
 }
 
 ipcRenderer.on(MENU_CHANNEL, (_event, command) => {
-  if (typeof command !== 'string' || !MENU_COMMANDS.includes(command)) return;
+  if (typeof command !== 'string' || !(MENU_COMMANDS as readonly string[]).includes(command)) return;
   if (menuListeners.size === 0) runMenuCommandDirectly(command as MenuCommand);
   else for (const listener of menuListeners) listener(command as MenuCommand);
 });

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import type { ApiEvent } from '../../contract/api.js';
 import { packageRoot } from '../../core/models/registry.js';
 import { WorkspaceService } from '../../workspace/service.js';
 import { startWebServer, type WebServer } from './server.js';
@@ -39,13 +38,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(uploadsDir, { recursive: true });
 
   let server: WebServer | undefined;
-  const early: ApiEvent[] = [];
-  const service = new WorkspaceService({
-    dataDir,
-    uploadsDir,
-    workers: opts.workers,
-    emit: (event) => (server ? server.broadcast(event) : early.push(event)),
-  });
+  // Before the server listens no window can be listening either: those events reach no one.
+  const service = new WorkspaceService({ dataDir, uploadsDir, workers: opts.workers, emit: (event) => server?.broadcast(event) });
   service.warmUp();
   // The session's folder holds what was dropped before: reopening it restores that work.
   const reopened = await service.openTrustedFolder(uploadsDir);
