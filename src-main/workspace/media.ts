@@ -1,10 +1,13 @@
-// Thumbnails (cached on disk, keyed by the file's path, size and time) and display copies (kept in
-// memory for the last few images), made by the core's image functions.
-import { createHash } from 'node:crypto';
+// What the window shows and downloads by id: thumbnails (cached on disk, keyed by the file's path,
+// size and time) and display copies (kept in memory for the last few images), made by the core's
+// image functions, and the browser build's downloads of exports.
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import type { MediaBytes, MediaKind } from '../contract/api.js';
 import { makeDisplayImage, makeThumbnail } from '../core/images/decode.js';
+import type { ImageSet } from './image-set.js';
 
 export const THUMBNAIL_SIZE = 192;
 /** Longer side of the viewer's copy: sharp enough to zoom in on a 12-MP photo, small enough to send fast. */
@@ -101,5 +104,45 @@ export class MediaCache {
       // fall through: makeDisplayImage gives the reason
     }
     return { bytes: await makeDisplayImage(file, DISPLAY_MAX_SIDE), mimeType: 'image/jpeg' };
+  }
+}
+
+/** Files written by exports, by a random id the browser build downloads them with. */
+export class Downloads {
+  private readonly byId = new Map<string, { file: string; fileName: string; mimeType: string }>();
+
+  add(entry: { file: string; fileName: string; mimeType: string }): string {
+    const id = `x${randomBytes(8).toString('hex')}`;
+    this.byId.set(id, entry);
+    return id;
+  }
+
+  get(id: string): { file: string; fileName: string; mimeType: string } | undefined {
+    return this.byId.get(id);
+  }
+}
+
+/** Media by kind and id: a photo's thumbnail or display copy, or an export's file. */
+export class WorkspaceMedia {
+  private readonly cache: MediaCache;
+
+  constructor(
+    private readonly images: ImageSet,
+    readonly downloads: Downloads,
+    dataDir: string,
+  ) {
+    this.cache = new MediaCache(path.join(dataDir, 'thumbnails'));
+  }
+
+  async get(kind: MediaKind, id: string): Promise<MediaBytes | undefined> {
+    if (kind === 'export') {
+      const entry = this.downloads.get(id);
+      if (!entry) return undefined;
+      return { bytes: await fs.promises.readFile(entry.file), mimeType: entry.mimeType, fileName: entry.fileName };
+    }
+    const img = this.images.get(id);
+    if (!img) return undefined;
+    if (kind === 'thumbnail') return { bytes: await this.cache.thumbnail(img.file), mimeType: 'image/jpeg' };
+    return this.cache.display(img.file);
   }
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEventSchema, apiMethods, handleApiCall, type ApiEvent, type Box } from '../../src-main/contract/api';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/coco';
-import { buildYoloExport } from '../../src-main/workspace/export';
+import { buildYoloExport } from '../../src-main/core/formats/yolo';
 import { WorkspaceService, type WorkspaceOptions } from '../../src-main/workspace/service';
 import { copySharedPhotos, drawScene, tempDir, writeBadFiles } from '../helpers';
 

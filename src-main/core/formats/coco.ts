@@ -1,6 +1,8 @@
+// COCO detection documents: their schema, the one builder (the command line's labels and the app's
+// exports), their checks, and the merge of shards.
 import { z } from 'zod';
 import type { Category } from './categories.js';
-import type { Detection } from '../detect/detector.js';
+import { compareNames, exportedBoxes, round2, type BoxFilter, type LabelledImage } from './labelled-images.js';
 
 const bbox = z.tuple([z.number().finite(), z.number().finite(), z.number().finite().nonnegative(), z.number().finite().nonnegative()]);
 
@@ -60,14 +62,6 @@ export type CocoImage = z.infer<typeof cocoImageSchema>;
 export type CocoAnnotation = z.infer<typeof cocoAnnotationSchema>;
 export type CocoDocument = z.infer<typeof cocoDocumentSchema>;
 
-/** One labelled picture, before ids are given. */
-export interface LabelledImage {
-  fileName: string;
-  width: number;
-  height: number;
-  detections: Detection[];
-}
-
 export interface CocoInfo {
   description: string;
   version: string;
@@ -76,12 +70,19 @@ export interface CocoInfo {
   [key: string]: unknown;
 }
 
+export interface CocoBuildOptions {
+  /** The photos and boxes it keeps; every one when absent. */
+  filter?: BoxFilter;
+  /** Scores to 4 decimals (the app's exports); the command line writes the detector's scores as they are. */
+  roundScores?: boolean;
+}
+
 /**
  * A COCO detection document. Images get ids from 1 in file-name order and annotations ids from 1 in
  * image order, so the same pictures and boxes always give the same document, however they were split.
+ * Boxes are clipped to their picture (empty ones dropped); `verified` is written where a box has it.
  */
-export function buildCocoDocument(images: LabelledImage[], categories: readonly Category[], info: CocoInfo): CocoDocument {
-  const sorted = [...images].sort((a, b) => compareNames(a.fileName, b.fileName));
+export function buildCocoDocument(images: readonly LabelledImage[], categories: readonly Category[], info: CocoInfo, options: CocoBuildOptions = {}): CocoDocument {
   const doc: CocoDocument = {
     info,
     licenses: [],
@@ -90,39 +91,23 @@ export function buildCocoDocument(images: LabelledImage[], categories: readonly 
     categories: categories.map((c) => ({ id: c.id, name: c.name, supercategory: c.supercategory })),
   };
   let annotationId = 1;
-  sorted.forEach((img, index) => {
+  exportedBoxes(images, options.filter).forEach(({ image, boxes }, index) => {
     const imageId = index + 1;
-    doc.images.push({ id: imageId, file_name: img.fileName, width: img.width, height: img.height });
-    for (const d of img.detections) {
-      const [x, y, w, h] = clipBox(d.bbox, img.width, img.height);
-      if (w <= 0 || h <= 0) continue;
+    doc.images.push({ id: imageId, file_name: image.name, width: image.width, height: image.height });
+    for (const { box, bbox } of boxes) {
       doc.annotations.push({
         id: annotationId++,
         image_id: imageId,
-        category_id: d.categoryId,
-        bbox: [x, y, w, h],
-        area: round2(w * h),
+        category_id: box.categoryId,
+        bbox,
+        area: round2(bbox[2] * bbox[3]),
         iscrowd: 0,
-        score: d.score,
+        score: options.roundScores ? Math.round(box.score * 10000) / 10000 : box.score,
+        ...(box.verified !== undefined ? { verified: box.verified } : {}),
       });
     }
   });
   return doc;
-}
-
-export function clipBox(b: readonly number[], width: number, height: number): [number, number, number, number] {
-  const x1 = Math.min(Math.max(b[0], 0), width);
-  const y1 = Math.min(Math.max(b[1], 0), height);
-  const x2 = Math.min(Math.max(b[0] + b[2], 0), width);
-  const y2 = Math.min(Math.max(b[1] + b[3], 0), height);
-  return [round2(x1), round2(y1), round2(x2 - x1), round2(y2 - y1)];
-}
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-
-/** Code-point order, the same on every machine and locale. */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Problems that make a document invalid COCO beyond its shape: dangling ids, duplicates, boxes outside. */

@@ -1,18 +1,22 @@
 import path from 'node:path';
-import { buildCocoDocument, type CocoDocument, type LabelledImage } from '../formats/coco.js';
+import { buildCocoDocument, type CocoDocument } from '../formats/coco.js';
+import type { LabelledImage } from '../formats/labelled-images.js';
 import { DetectorPool } from '../detect/detector-pool.js';
-import type { ImageDetections, StageTimings } from '../detect/detector.js';
-import { FileProblem } from '../base/errors.js';
+import type { StageTimings } from '../detect/detector.js';
 import type { ResolvedModel } from '../models/registry.js';
+import { LabelQueue } from './label-queue.js';
 import { inShard, type Shard } from './shard.js';
 import { findImages, toPosix, type WalkProblem } from '../images/walk.js';
 
 export interface LabelProgress {
   done: number;
   failed: number;
+  /** The photos to label (fewer once an interrupt took the rest out of the queue). */
   total: number;
   imagesPerSecond: number;
+  /** Infinity while unknown. */
   etaSeconds: number;
+  /** The photo that just finished. */
   lastFile?: string;
 }
 
@@ -54,57 +58,32 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
   const pool = await DetectorPool.start(options.model, { workers: options.workers, minScore: options.minScore });
   options.onStart?.({ total: files.length, backend: pool.backend, workers: pool.workerCount });
   const started = performance.now();
-  let done = 0;
-  let failed = 0;
-  let next = 0;
-  // A window of photos in flight, not the whole list, so Ctrl-C stops within a photo or two per worker.
-  const window = pool.workerCount * 3;
-
-  const record = (result: ImageDetections) => {
-    labelled.push({ fileName: relative(result.file), width: result.width, height: result.height, detections: result.detections });
-    for (const key of Object.keys(stageTotals) as (keyof StageTimings)[]) stageTotals[key] += result.timings[key];
-  };
-
+  let lastFile: string | undefined;
+  // Photos go to the pool a few at a time, so Ctrl-C stops within a photo or two per worker.
+  const queue = new LabelQueue<string>({
+    pool: async () => pool,
+    fileOf: (file) => file,
+    onResult: (file, result) => {
+      lastFile = file;
+      labelled.push({ name: relative(result.file), width: result.width, height: result.height, boxes: result.detections });
+      for (const key of Object.keys(stageTotals) as (keyof StageTimings)[]) stageTotals[key] += result.timings[key];
+    },
+    onFailure: (file, reason) => {
+      lastFile = file;
+      problems.push({ file, reason });
+    },
+    onProgress: (batch, milestone) => {
+      if (milestone) return;
+      options.onProgress?.({ done: batch.done, failed: batch.failed, total: batch.total, imagesPerSecond: batch.imagesPerSecond, etaSeconds: batch.etaSeconds ?? Infinity, lastFile });
+    },
+  });
+  const stop = () => queue.cancel();
+  options.signal?.addEventListener('abort', stop);
   try {
-    await new Promise<void>((resolve) => {
-      let inFlight = 0;
-      const report = (lastFile: string) => {
-        const seconds = (performance.now() - started) / 1000;
-        // Over at least half a second, so an instant first failure does not read as hundreds of images a second.
-        const rate = (done + failed) / Math.max(seconds, 0.5);
-        const left = files.length - done - failed;
-        options.onProgress?.({ done, failed, total: files.length, imagesPerSecond: rate, etaSeconds: rate > 0 ? left / rate : Infinity, lastFile });
-      };
-      const launch = () => {
-        while (inFlight < window && next < files.length && !options.signal?.aborted) {
-          const file = files[next++];
-          inFlight++;
-          pool
-            .detect(file)
-            .then(
-              (result) => {
-                record(result);
-                done++;
-              },
-              (err: Error) => {
-                failed++;
-                problems.push({ file, reason: err instanceof FileProblem ? err.reason : err.message });
-              },
-            )
-            .finally(() => {
-              inFlight--;
-              report(file);
-              launch();
-            });
-        }
-        if (inFlight === 0) resolve();
-      };
-      options.signal?.addEventListener('abort', () => {
-        if (inFlight === 0) resolve();
-      });
-      launch();
-    });
+    if (!options.signal?.aborted) queue.enqueue(files, false);
+    await queue.idle();
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     await pool.close();
   }
 
@@ -117,6 +96,7 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
     date_created: new Date().toISOString(),
   });
   const relProblems = problems.map((p) => ({ file: path.isAbsolute(p.file) && p.file.startsWith(root) ? relative(p.file) || '.' : p.file, reason: p.reason }));
+  const { done, failed } = queue.batch;
   return {
     doc,
     problems: relProblems,

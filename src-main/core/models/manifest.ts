@@ -89,8 +89,8 @@ export type ModelManifest = z.infer<typeof manifestSchema>;
 /** Where boxes are shown from for a model that names no default of its own. */
 export const DEFAULT_MIN_SCORE = 0.35;
 
-/** The score a model's boxes are shown from unless a person chooses another. */
-export function defaultMinScoreOf(manifest: ModelManifest): number {
-  return manifest.defaultMinScore ?? DEFAULT_MIN_SCORE;
+/** The score a model's boxes are shown from unless a person chooses another (without a model, the general default). */
+export function defaultMinScoreOf(manifest: Pick<ModelManifest, 'defaultMinScore'> | undefined): number {
+  return manifest?.defaultMinScore ?? DEFAULT_MIN_SCORE;
 }
 export type ModelCategory = z.infer<typeof categorySchema>;
