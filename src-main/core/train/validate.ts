@@ -34,10 +34,6 @@ export class Validator {
     this.decoder = new OutputDecoder({ ...spec, output: { ...spec.output, scoreActivation: 'sigmoid' } });
   }
 
-  get size(): number {
-    return this.photos.length;
-  }
-
   run(params: HeadParams): ValidationResult {
     const dts: DetBox[] = [];
     for (let i = 0; i < this.photos.length; i += BATCH) {
