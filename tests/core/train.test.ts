@@ -415,6 +415,14 @@ describe('train', () => {
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/multiples of 32/);
   });
+
+  it('names an option it refuses by its key, and the CLI by its flag', async () => {
+    await expect(train({ ...base(path.join(dir, 'refused')), zoomOut: 0.2 })).rejects.toThrow(/^zoomOut must be above 0\.3 and at most 1$/);
+    const r = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'refused'), '--id', '!!!']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot make a model id from "!!!": pass --id$/m);
+    expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
+  });
 });
 
 describe('reading a training file', () => {
