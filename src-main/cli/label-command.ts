@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import { formatDuration } from '../common/format.js';
 import { writeFileAtomic } from '../core/base/atomic-write.js';
 import { UsageError } from '../core/base/errors.js';
 import { labelFolder, type LabelProgress } from '../core/label/label-folder.js';
@@ -18,14 +19,6 @@ interface LabelOptions {
   workers?: number;
   shard?: string;
   progress: 'auto' | 'bar' | 'lines' | 'none';
-}
-
-function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** A bar on a terminal; on a pipe or in CI, a plain line every few seconds. */
@@ -47,7 +40,7 @@ function progressReporter(kind: LabelOptions['progress']) {
         bar.start(total, 0, { rate: '0.0', etaText: '?', failed: 0 });
       },
       update(p: LabelProgress) {
-        bar.update(p.done + p.failed, { rate: p.imagesPerSecond.toFixed(1), etaText: formatEta(p.etaSeconds), failed: p.failed });
+        bar.update(p.done + p.failed, { rate: p.imagesPerSecond.toFixed(1), etaText: formatDuration(p.etaSeconds), failed: p.failed });
       },
       stop() {
         bar.stop();
@@ -64,7 +57,7 @@ function progressReporter(kind: LabelOptions['progress']) {
       const finished = p.done + p.failed === p.total;
       if (!finished && now - last < 2000) return;
       last = now;
-      process.stderr.write(`${p.done + p.failed}/${p.total} images, ${p.imagesPerSecond.toFixed(1)} img/s, ETA ${formatEta(p.etaSeconds)}, ${p.failed} failed\n`);
+      process.stderr.write(`${p.done + p.failed}/${p.total} images, ${p.imagesPerSecond.toFixed(1)} img/s, ETA ${formatDuration(p.etaSeconds)}, ${p.failed} failed\n`);
     },
     stop() {},
   };

@@ -1,5 +1,6 @@
-import { UsageError } from '../core/base/errors.js';
-import { formatDuration, train, type TrainProgress } from '../core/train/train.js';
+import { formatDuration } from '../common/format.js';
+import { OptionError, RunError, UsageError } from '../core/base/errors.js';
+import { train, type TrainOptions, type TrainProgress } from '../core/train/train.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';
 
@@ -40,6 +41,35 @@ export function parseInputSize(value: string): { width: number; height: number }
   }
   return { width, height };
 }
+
+/** The flag of each option of `train`, for its messages: the core names options by their keys. */
+const FLAGS: Partial<Record<keyof TrainOptions, string>> = {
+  annotations: '--coco',
+  images: '--images',
+  out: '--out',
+  base: '--base',
+  epochs: '--epochs',
+  valSplit: '--val-split',
+  batchSize: '--batch-size',
+  learningRate: '--learning-rate',
+  width: '--width',
+  context: '--no-context',
+  tailUnits: '--tune-tail',
+  tailLearningRate: '--tail-learning-rate',
+  repeatThreshold: '--repeat-threshold',
+  threads: '--threads',
+  zoomOut: '--zoom-out',
+  input: '--input',
+  seed: '--seed',
+  id: '--id',
+  modelVersion: '--model-version',
+  name: '--name',
+  license: '--license',
+  citation: '--cite',
+  cacheDir: '--no-cache',
+};
+
+const flagOf = (option: string) => FLAGS[option as keyof TrainOptions] ?? option;
 
 /** Progress on stderr: a line that rewrites itself on a terminal, a line every few seconds on a pipe. */
 function progressPrinter(kind: TrainCommandOptions['progress']) {
@@ -114,7 +144,10 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       onProgress: (p) => printer.update(p),
       log: (text) => printer.log(text),
     });
-    if (result.status === 'stopped') return EXIT.interrupted;
+    if (result.status === 'stopped') {
+      printer.log('run the same command to resume');
+      return EXIT.interrupted;
+    }
     if (result.validation) {
       printer.log('validation AP50 by category:');
       for (const c of result.validation.perCategory) {
@@ -122,6 +155,11 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       }
     }
     return EXIT.ok;
+  } catch (err) {
+    // Name the options as this command does: by their flags.
+    if (err instanceof OptionError) throw new UsageError(err.describe(flagOf));
+    if (err instanceof RunError) throw new Error(err.describe(flagOf));
+    throw err;
   } finally {
     interrupt.release();
   }

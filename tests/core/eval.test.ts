@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boxIou, evaluateBoxes, evaluateCoco, IOU_THRESHOLDS, RECALL_THRESHOLDS, type DetBox, type GtBox } from '../../src-main/core/eval/coco-eval';
+import { boxIou, evaluateBoxes, IOU_THRESHOLDS, RECALL_THRESHOLDS, type DetBox, type GtBox } from '../../src-main/core/eval/coco-eval';
+import { evaluateCoco } from '../../src-main/core/eval/evaluate-coco';
 
 /**
  * Cases worked out by hand. AP is the mean of interpolated precision at 101 recall points (0, 0.01, ...

@@ -5,12 +5,15 @@ import { initBackend, tf } from '../../src-main/core/base/backend';
 import { Detector } from '../../src-main/core/detect/detector';
 import { defaultModelId, resolveModel } from '../../src-main/core/models/registry';
 import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainSet } from '../../src-main/core/train/dataset';
-import { im2colTransposed, conv3x3, linear } from '../../src-main/core/models/ops';
+import { im2colTransposed, conv3x3, linear, resizeTrainable, TRAINING_OPS } from '../../src-main/core/train/ops';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from '../../src-main/core/models/fpn-base';
 import { loadHead } from '../../src-main/core/models/fpn-head';
-import { pretrainedTail, resizeTrainable, tailBaseOutputs, tunedPyramid } from '../../src-main/core/models/tail';
+import { INFERENCE_OPS } from '../../src-main/core/models/layer-ops';
+import { tailBaseOutputs, tunedPyramid } from '../../src-main/core/models/tail';
+import { pretrainedTail } from '../../src-main/core/train/pretrained-tail';
 import { assignTargets, pyramidLevels } from '../../src-main/core/train/targets';
-import { repeatFactors, train, type TrainOptions } from '../../src-main/core/train/train';
+import { repeatFactors } from '../../src-main/core/train/sampling';
+import { train, type TrainOptions } from '../../src-main/core/train/train';
 import { drawScene, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
 
 process.env.FASHION_DETECT_BACKEND = 'wasm';
@@ -144,15 +147,15 @@ describe('the base\'s last stage, rebuilt to be fine-tuned (tail)', () => {
       const frozen = (graph.execute(input, tailBaseOutputs(units)) as tf.Tensor[]).map((t) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D);
       const tail = pretrainedTail(graph, units);
       expect(Object.keys(tail).length).toBe(4 * units + 4);
-      for (const trainable of [false, true]) {
-        const mine = tunedPyramid(frozen, tail, trainable);
+      for (const ops of [INFERENCE_OPS, TRAINING_OPS]) {
+        const mine = tunedPyramid(frozen, tail, ops);
         expect(mine.map((t) => t.shape)).toEqual([[1, 24, 16, 128], [1, 12, 8, 128], [1, 6, 4, 128]]);
         mine.forEach((t, i) => expect(maxDiff(t, reference[i])).toBeLessThan(1e-4));
       }
       // A different first unit changes every level: the top-down path carries it down to stride 8.
       const first = `tail${4 - units}aBias` as const;
       const changed = { ...tail, [first]: tf.add(tail[first]!, 1) };
-      tunedPyramid(frozen, changed, false).forEach((t, i) => expect(maxDiff(t, reference[i])).toBeGreaterThan(0.1));
+      tunedPyramid(frozen, changed, INFERENCE_OPS).forEach((t, i) => expect(maxDiff(t, reference[i])).toBeGreaterThan(0.1));
     }
     graph.dispose();
   });
@@ -411,6 +414,14 @@ describe('train', () => {
     const r3 = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'x'), '--input', '300x500']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/multiples of 32/);
+  });
+
+  it('names an option it refuses by its key, and the CLI by its flag', async () => {
+    await expect(train({ ...base(path.join(dir, 'refused')), zoomOut: 0.2 })).rejects.toThrow(/^zoomOut must be above 0\.3 and at most 1$/);
+    const r = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'refused'), '--id', '!!!']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot make a model id from "!!!": pass --id$/m);
+    expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
   });
 });
 

@@ -52,7 +52,7 @@ async function drain(): Promise<void> {
     const task = queue.shift()!;
     try {
       const { image, ms } = await task.decoded;
-      const result = detector.detectDecoded(task.file, image, setup.minScore, ms);
+      const result = detector.detect(task.file, image, setup.minScore, ms);
       send({ type: 'result', id: task.id, result });
     } catch (err) {
       const reason = err instanceof FileProblem ? err.reason : err instanceof Error ? err.message : String(err);
@@ -65,7 +65,7 @@ async function drain(): Promise<void> {
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'detect') {
     const t0 = performance.now();
-    const decoded = detector.decode(msg.file).then((image) => ({ image, ms: performance.now() - t0 }));
+    const decoded = detector.readImage(msg.file).then((image) => ({ image, ms: performance.now() - t0 }));
     decoded.catch(() => undefined); // reported when its turn comes
     queue.push({ id: msg.id, file: msg.file, decoded });
     void drain();

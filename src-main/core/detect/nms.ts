@@ -1,12 +1,6 @@
-/** A candidate box in [x1, y1, x2, y2] corners, before suppression. */
-export interface Candidate {
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-  score: number;
-  classIndex: number;
-}
+import type { Candidate } from '../models/candidate.js';
+
+export type { Candidate };
 
 function intersection(a: Candidate, b: Candidate): number {
   const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);

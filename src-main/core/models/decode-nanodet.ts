@@ -1,4 +1,4 @@
-import type { Candidate } from '../detect/nms.js';
+import type { Candidate } from './candidate.js';
 
 /** One level of NanoDet's output: per cell, class scores and 4 x `bins` distance logits. */
 export interface NanodetLevel {

@@ -1,4 +1,4 @@
-import type { Candidate } from '../detect/nms.js';
+import type { Candidate } from './candidate.js';
 
 /**
  * Which layout an output of this shape has. The declared variant unless the shape only fits the other:

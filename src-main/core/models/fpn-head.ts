@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../base/backend.js';
-import { conv3x3, linear } from './ops.js';
+import { INFERENCE_OPS, type LayerOps } from './layer-ops.js';
 import { MAX_TAIL_UNITS, TAIL_TENSORS, tailShape, tailTensorNames, tunedPyramid, type TailParams, type TailTensorName } from './tail.js';
 
 /**
@@ -75,55 +74,28 @@ export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, n
 }
 
 /**
- * Fresh weights: He-normal convolutions, class bias for a 1% prior (focal-loss practice), zero
- * distances; the tail, when there is one, starts as the base's own (`tail`).
- */
-export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Float32Array, seed: number, tail?: TailParams): HeadParams {
-  if ((s.tailUnits > 0) !== (tail !== undefined)) throw new Error('a head with a tail starts from the base graph\'s tail weights');
-  const shapes = headTensorShapes(s);
-  const he = (shape: number[], fanIn: number, salt: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + salt);
-  const outBias = new Float32Array(s.numClasses + 4 * s.bins);
-  outBias.fill(-Math.log((1 - 0.01) / 0.01), 0, s.numClasses);
-  return {
-    featureMean: tf.tensor1d(featureMean),
-    featureStd: tf.tensor1d(featureStd),
-    conv1: he(shapes.conv1!, 9 * s.inChannels, 1),
-    bias1: tf.zeros(shapes.bias1!),
-    // Small at first: the photo-wide bias joins in as the local features are learnt.
-    ...(s.context ? { context: tf.randomNormal(shapes.context!, 0, 0.1 * Math.sqrt(2 / s.inChannels), 'float32', seed + 4) } : {}),
-    conv2: he(shapes.conv2!, 9 * s.width, 2),
-    bias2: tf.zeros(shapes.bias2!),
-    out: tf.randomNormal(shapes.out!, 0, 0.01, 'float32', seed + 3),
-    outBias: tf.tensor1d(outBias),
-    ...tail,
-  };
-}
-
-/**
  * The per-photo bias of the first convolution, [B, width]: the coarsest level's standardised
  * features averaged over the photo, through `context`. Undefined for a head without context.
  */
-export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, trainable: boolean, inputGrad = false): tf.Tensor2D | undefined {
+export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, ops: LayerOps, inputGrad = false): tf.Tensor2D | undefined {
   if (!p.context) return undefined;
   const pooled = tf.mean(coarsest, [1, 2]) as tf.Tensor2D;
-  return trainable ? linear(pooled, p.context as tf.Tensor2D, inputGrad) : tf.matMul(pooled, p.context as tf.Tensor2D);
+  return ops.linear(pooled, p.context as tf.Tensor2D, inputGrad);
 }
 
 /**
  * One pyramid level, NHWC features already standardised, to [B, H * W, numClasses + 4 * bins] raw
- * outputs. `trainable` uses the convolutions with hand-written gradients; otherwise plain tf.conv2d.
- * `inputGrad`: the features are trained too (a tuned tail), so their gradient is needed.
+ * outputs, the layers run with `ops` (layer-ops.ts). `inputGrad`: the features are trained too (a
+ * tuned tail), so their gradient is needed.
  */
-export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, context?: tf.Tensor2D, inputGrad = false): tf.Tensor3D {
+export function headLevel(x: tf.Tensor4D, p: HeadParams, ops: LayerOps, context?: tf.Tensor2D, inputGrad = false): tf.Tensor3D {
   const [b, h, w] = x.shape;
-  const conv = (input: tf.Tensor4D, kernel: tf.Tensor, inputGrad: boolean) =>
-    trainable ? conv3x3(input, kernel as tf.Tensor4D, inputGrad) : tf.conv2d(input, kernel as tf.Tensor4D, 1, 'same');
   const bias1 = context ? tf.add(context.reshape([b, 1, 1, -1]), p.bias1) : p.bias1;
-  const h1 = tf.relu(tf.add(conv(x, p.conv1, inputGrad), bias1)) as tf.Tensor4D;
-  const h2 = tf.relu(tf.add(conv(h1, p.conv2, true), p.bias2)) as tf.Tensor4D;
+  const h1 = tf.relu(tf.add(ops.conv3x3(x, p.conv1 as tf.Tensor4D, inputGrad), bias1)) as tf.Tensor4D;
+  const h2 = tf.relu(tf.add(ops.conv3x3(h1, p.conv2 as tf.Tensor4D, true), p.bias2)) as tf.Tensor4D;
   const width = h2.shape[3];
   const flat = h2.reshape([b * h * w, width]) as tf.Tensor2D;
-  const out = trainable ? linear(flat, p.out as tf.Tensor2D, true) : tf.matMul(flat, p.out as tf.Tensor2D);
+  const out = ops.linear(flat, p.out as tf.Tensor2D, true);
   return tf.add(out, p.outBias).reshape([b, h * w, -1]) as tf.Tensor3D;
 }
 
@@ -131,51 +103,34 @@ export function headLevel(x: tf.Tensor4D, p: HeadParams, trainable: boolean, con
  * The standardised NHWC pyramid from the base's outputs (NHWC): the pyramid itself, or for a head
  * with a tail the parts before it (tail.ts).
  */
-export function standardisedPyramid(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, trainable: boolean): tf.Tensor4D[] {
+export function standardisedPyramid(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, ops: LayerOps): tf.Tensor4D[] {
   const tail = tailOf(p);
-  const pyramid = tail ? tunedPyramid(baseOutputs, tail, trainable) : baseOutputs;
+  const pyramid = tail ? tunedPyramid(baseOutputs, tail, ops) : baseOutputs;
   return pyramid.map((x) => tf.div(tf.sub(x, p.featureMean), p.featureStd) as tf.Tensor4D);
 }
 
 /**
- * Inference from the base graph's NCHW outputs: per level, class scores (sigmoid applied)
- * [1, cells, numClasses] and distance logits [1, cells, 4 * bins], in level order.
+ * The head's outputs from the base's outputs (NHWC, batch B): per level, class scores
+ * [B, cells, numClasses] (logits, or probabilities with `sigmoid`) and distance logits
+ * [B, cells, 4 * bins], in level order. The Detector's network and training's validation both run this.
  */
-export function headInference(baseOutputs: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
+export function headOutputs(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, numClasses: number, sigmoid: boolean): tf.Tensor3D[] {
   return tf.tidy(() => {
-    const standardised = standardisedPyramid(baseOutputs.map((nchw) => tf.transpose(nchw, [0, 2, 3, 1]) as tf.Tensor4D), p, false);
-    const context = contextBias(standardised[standardised.length - 1], p, false);
+    const standardised = standardisedPyramid(baseOutputs, p, INFERENCE_OPS);
+    const context = contextBias(standardised[standardised.length - 1], p, INFERENCE_OPS);
     return standardised.flatMap((x) => {
-      const raw = headLevel(x, p, false, context);
+      const raw = headLevel(x, p, INFERENCE_OPS, context);
       const k = raw.shape[2];
-      const scores = tf.sigmoid(tf.slice(raw, [0, 0, 0], [-1, -1, numClasses]));
+      const logits = tf.slice(raw, [0, 0, 0], [-1, -1, numClasses]);
       const distances = tf.slice(raw, [0, 0, numClasses], [-1, -1, k - numClasses]);
-      return [scores, distances];
+      return [sigmoid ? tf.sigmoid(logits) : logits, distances];
     });
   });
 }
 
-/** Writes the head as `<name>.json` (spec) and `<name>.bin` (float32, tensors in spec order); returns their sha256. */
-export function saveHead(dir: string, name: string, s: HeadShape, p: HeadParams): { file: string; sha256: string }[] {
-  const shapes = headTensorShapes(s);
-  const names = headTensorNames(s);
-  const spec: HeadSpec = {
-    kind: 'fpn-head',
-    version: 1,
-    ...s,
-    weightsFile: `${name}.bin`,
-    tensors: names.map((n) => ({ name: n, shape: shapes[n]! })),
-  };
-  const parts = names.map((n) => Buffer.from((p[n]!.dataSync() as Float32Array).slice().buffer));
-  const bin = Buffer.concat(parts);
-  const json = Buffer.from(JSON.stringify(spec, null, 2) + '\n');
-  fs.writeFileSync(path.join(dir, spec.weightsFile), bin);
-  fs.writeFileSync(path.join(dir, `${name}.json`), json);
-  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-  return [
-    { file: `${name}.json`, sha256: sha(json) },
-    { file: spec.weightsFile, sha256: sha(bin) },
-  ];
+/** The head's outputs, scores as probabilities, from the base graph's NCHW outputs (batch 1): what the Detector runs. */
+export function headInference(baseOutputs: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
+  return tf.tidy(() => headOutputs(baseOutputs.map((nchw) => tf.transpose(nchw, [0, 2, 3, 1]) as tf.Tensor4D), p, numClasses, true));
 }
 
 export function loadHead(dir: string, specFile: string): { spec: HeadSpec; params: HeadParams } {

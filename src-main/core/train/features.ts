@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../base/backend.js';
-import { imageToInputTensor } from '../detect/detector.js';
+import { imageToInputTensor } from '../models/input-tensor.js';
 import { decodeLetterboxed, type LetterboxedImage } from '../images/decode.js';
 import type { Letterbox } from '../images/letterbox.js';
 import type { ModelManifest } from '../models/manifest.js';

@@ -1,5 +1,5 @@
 import { tf } from '../base/backend.js';
-import { stopGradient } from '../models/ops.js';
+import { stopGradient } from './ops.js';
 import type { Targets } from './targets.js';
 
 /**

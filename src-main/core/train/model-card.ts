@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '../base/atomic-write.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { AP_MIN_SCORE } from '../eval/coco-eval.js';
-import type { EpochRecord, ValidationResult } from './train.js';
+import type { EpochRecord, ValidationResult } from './types.js';
 
 export interface CardInput {
   manifest: ModelManifest;

@@ -2,6 +2,7 @@ import { tf } from '../base/backend.js';
 import type { FeatureSample } from './features.js';
 import { contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from '../models/fpn-head.js';
 import { batchTargets, disposeTargets, gflLoss } from './loss.js';
+import { TRAINING_OPS } from './ops.js';
 import type { Level, Targets } from './targets.js';
 
 /**
@@ -26,6 +27,11 @@ export function batchBaseOutputs(samples: readonly FeatureSample[], shapes: read
     offset += size;
     return data;
   });
+}
+
+/** The base outputs of a batch of samples as NHWC tensors. */
+export function batchTensors(samples: readonly FeatureSample[], shapes: readonly BaseOutputShape[]): tf.Tensor4D[] {
+  return batchBaseOutputs(samples, shapes).map((data, i) => tf.tensor4d(data, [samples.length, shapes[i].rows, shapes[i].cols, shapes[i].channels]));
 }
 
 export interface StepPart {
@@ -62,9 +68,9 @@ export function partGradients(
   const targets = batchTargets(part.targets, g.cells, g.numClasses, g.bins);
   const names = [...variables.keys()];
   const { value, grads } = tf.variableGrads(() => {
-    const feats = standardisedPyramid(inputs, params, true);
-    const context = contextBias(feats[feats.length - 1], params, true, g.tail);
-    const raw = tf.concat(feats.map((f) => headLevel(f, params, true, context, g.tail)), 1) as tf.Tensor3D;
+    const feats = standardisedPyramid(inputs, params, TRAINING_OPS);
+    const context = contextBias(feats[feats.length - 1], params, TRAINING_OPS, g.tail);
+    const raw = tf.concat(feats.map((f) => headLevel(f, params, TRAINING_OPS, context, g.tail)), 1) as tf.Tensor3D;
     return gflLoss(raw, targets, g.numClasses, g.bins, part.norm).total;
   }, names.map((name) => variables.get(name)!));
   const loss = value.dataSync()[0];

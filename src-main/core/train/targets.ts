@@ -1,3 +1,7 @@
+import { boxToInput } from '../images/letterbox.js';
+import type { TrainImage } from './dataset.js';
+import type { FeatureSample } from './features.js';
+
 /**
  * Which head cells learn which box (FCOS-style assignment with centre sampling): a cell of level
  * `stride` is positive for a box when its centre lies inside the box, within `radius` strides of the
@@ -111,4 +115,15 @@ export function assignTargets(boxes: readonly TargetBox[], levels: readonly Leve
     sides.forEach((d, j) => (distances[k * 4 + j] = Math.min(maxDistance, Math.max(0, d / s))));
   });
   return { cells: Int32Array.from(cells), classes, distances };
+}
+
+/** The targets of a photo as a sample shows it: its boxes in model input pixels, mirrored with the photo when it is. */
+export function photoTargets(image: TrainImage, sample: FeatureSample, levels: Level[], bins: number): Targets {
+  const box = sample.box;
+  const boxes = image.boxes.map((b) => {
+    let [x1, y1, x2, y2] = boxToInput(box, b.bbox[0], b.bbox[1], b.bbox[2], b.bbox[3]);
+    if (sample.flipped) [x1, x2] = [box.scaledWidth - x2, box.scaledWidth - x1];
+    return { x1, y1, x2, y2, classIndex: b.classIndex };
+  });
+  return assignTargets(boxes, levels, bins);
 }

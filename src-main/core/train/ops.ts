@@ -1,4 +1,5 @@
 import { tf } from '../base/backend.js';
+import { graphResize, type LayerOps } from '../models/layer-ops.js';
 
 /**
  * Convolutions that train on every tfjs backend. The WebAssembly backend has forward conv kernels
@@ -109,3 +110,72 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
   const op = tf.customGrad((xIn) => ({ value: (xIn as tf.Tensor).clone(), gradFunc: (dy) => tf.zerosLike(dy as tf.Tensor) }));
   return op(x) as T;
 }
+
+/**
+ * The weights of a 1-D resize from `from` to `to` samples, read off the forward op itself (so they
+ * are the graph's by construction): for each output, its (input, weight) pairs.
+ */
+const resizeWeights = new Map<string, { index: number; weight: number }[][]>();
+function weightsOf(from: number, to: number): { index: number; weight: number }[][] {
+  const key = `${from}>${to}`;
+  let w = resizeWeights.get(key);
+  if (!w) {
+    const eye = tf.tidy(() => graphResize(tf.eye(from).reshape([1, from, 1, from]) as tf.Tensor4D, to, 1).dataSync() as Float32Array);
+    w = Array.from({ length: to }, (_, o) => Array.from({ length: from }, (_, i) => ({ index: i, weight: eye[o * from + i] })).filter((e) => e.weight !== 0));
+    resizeWeights.set(key, w);
+  }
+  return w;
+}
+
+/**
+ * The graph's resize with its gradient written out. tfjs 4.22's own ResizeBilinearGrad cannot be
+ * used: the cpu backend's returns rows and columns swapped when they differ, the WebAssembly one's
+ * values are not this resize's gradient (tests/core/train.test.ts checks this one against matrices). A
+ * bilinear resize is separable and linear, so the gradient spreads each output's gradient back over
+ * its inputs with the same weights.
+ */
+export function resizeTrainable(x: tf.Tensor4D, rows: number, cols: number): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xt = args[0] as tf.Tensor4D;
+    const [b, h, w, c] = xt.shape;
+    return {
+      value: graphResize(xt, rows, cols),
+      gradFunc: (dy) => {
+        const g = (dy as tf.Tensor4D).dataSync() as Float32Array;
+        const wr = weightsOf(h, rows);
+        const wc = weightsOf(w, cols);
+        // Columns first ([b, rows, w, c]), then rows ([b, h, w, c]).
+        const mid = new Float32Array(b * rows * w * c);
+        for (let bi = 0; bi < b; bi++) {
+          for (let r = 0; r < rows; r++) {
+            const outRow = (bi * rows + r) * cols;
+            const midRow = (bi * rows + r) * w;
+            for (let oc = 0; oc < cols; oc++) {
+              const src = (outRow + oc) * c;
+              for (const { index, weight } of wc[oc]) {
+                const dst = (midRow + index) * c;
+                for (let ci = 0; ci < c; ci++) mid[dst + ci] += weight * g[src + ci];
+              }
+            }
+          }
+        }
+        const dx = new Float32Array(b * h * w * c);
+        const rowSize = w * c;
+        for (let bi = 0; bi < b; bi++) {
+          for (let r = 0; r < rows; r++) {
+            const src = (bi * rows + r) * rowSize;
+            for (const { index, weight } of wr[r]) {
+              const dst = (bi * h + index) * rowSize;
+              for (let k = 0; k < rowSize; k++) dx[dst + k] += weight * mid[src + k];
+            }
+          }
+        }
+        return [tf.tensor4d(dx, [b, h, w, c])];
+      },
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}
+
+/** The layers of the head and the tail as training runs them: the same forward values as INFERENCE_OPS, with gradients that work on every backend. */
+export const TRAINING_OPS: LayerOps = { conv3x3, linear, resize: resizeTrainable };

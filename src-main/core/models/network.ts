@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from '../base/backend.js';
+import { loadBaseGraph, NANODET_FPN } from './fpn-base.js';
+import { headInference, loadHead } from './fpn-head.js';
+import { resolveModel, type ResolvedModel } from './registry.js';
+import { tailBaseOutputs } from './tail.js';
+
+/** A model's forward pass: input tensor to output tensors, which the caller disposes. */
+export interface Network {
+  run(input: tf.Tensor): tf.Tensor[];
+  dispose(): void;
+}
+
+/** Loads a tfjs graph model from local files only: the weights never come from the network. */
+export async function loadGraphModel(dir: string, modelFile: string): Promise<tf.GraphModel> {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, modelFile), 'utf8'));
+  const groups: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] = json.weightsManifest;
+  const weightSpecs = groups.flatMap((g) => g.weights);
+  const buffers = groups.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+  const all = Buffer.concat(buffers);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return tf.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData, format: json.format, signature: json.signature }),
+  );
+}
+
+/** The forward pass of an installed model: its graph, or for 'fpn-head' its base's pyramid and the trained head. */
+export async function loadNetwork(model: ResolvedModel): Promise<Network> {
+  if (model.manifest.format === 'fpn-head') return loadFpnHeadNetwork(model);
+  const graph = await loadGraphModel(model.dir, model.manifest.modelFile);
+  return {
+    run: (input) => {
+      const out = graph.execute(input);
+      return Array.isArray(out) ? out : [out];
+    },
+    dispose: () => graph.dispose(),
+  };
+}
+
+/**
+ * An 'fpn-head' model: the base model's pyramid (its files checked against the hashes this manifest
+ * was trained on) and the trained head. Outputs: per level, scores then distances.
+ */
+async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
+  const { manifest } = model;
+  const base = manifest.base!;
+  const baseModel = resolveModel(base.model);
+  for (const w of base.weights) {
+    const installed = baseModel.manifest.weights.find((b) => b.file === w.file);
+    if (installed?.sha256 !== w.sha256) {
+      throw new Error(`model ${manifest.id} was trained on ${base.model}'s ${w.file} with sha256 ${w.sha256.slice(0, 12)}..., but the installed one differs`);
+    }
+  }
+  const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, manifest.input.width, manifest.input.height, base.int32Overrides);
+  const { spec, params } = loadHead(model.dir, manifest.modelFile);
+  if (spec.numClasses !== manifest.labels.length || spec.bins !== (manifest.output as { bins?: number }).bins) {
+    throw new Error(`model ${manifest.id}: the head's ${spec.numClasses} classes and ${spec.bins} bins do not match the manifest`);
+  }
+  const takes = spec.tailUnits > 0 ? tailBaseOutputs(spec.tailUnits) : NANODET_FPN.outputs;
+  if (base.outputs.length !== takes.length) {
+    graph.dispose();
+    tf.dispose(Object.values(params));
+    throw new Error(`model ${manifest.id}: its head takes ${takes.length} outputs of the base (${spec.tailUnits > 0 ? `it carries ${spec.tailUnits} units of the backbone` : 'its pyramid'}), but the manifest names ${base.outputs.length}`);
+  }
+  return {
+    run(input) {
+      const features = graph.execute(input, base.outputs) as tf.Tensor[];
+      try {
+        return headInference(features, params, spec.numClasses);
+      } finally {
+        tf.dispose(features);
+      }
+    },
+    dispose() {
+      graph.dispose();
+      tf.dispose(Object.values(params));
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { tf } from '../base/backend.js';
+import { headTensorNames, type HeadParams, type HeadShape, type HeadTensorName } from '../models/fpn-head.js';
+import { TAIL_TENSORS } from '../models/tail.js';
+import type { NamedTensor } from './checkpoint.js';
+import type { FeatureSample } from './features.js';
+import { batchBaseOutputs, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
+import type { Targets } from './targets.js';
+import type { TrainThreads } from './threads.js';
+
+/** A sample as an optimiser step takes it: what the base gave for the photo, and what the head should give. */
+export interface StepSample {
+  sample: FeatureSample;
+  targets: Targets;
+}
+
+/** The optimiser's state as a checkpoint holds it (checkpoint.ts), by name: `head/<tensor>`, `adam/...`, `adamTail/...`. */
+type Saved = ReadonlyMap<string, tf.Tensor>;
+
+/**
+ * The head (and tuned tail) being trained: its tensors as variables, and two Adam optimisers, the
+ * tail's at a share of the head's learning rate (it starts trained, so it moves slower). A step's
+ * batch is shared among this thread and the helper threads; their gradients are added up.
+ */
+export class HeadTrainer {
+  private readonly variables = new Map<HeadTensorName, tf.Variable>();
+  private readonly trainable: HeadTensorName[];
+  private readonly tailNames = new Set<HeadTensorName>(TAIL_TENSORS);
+  private readonly optimizers: { head: tf.AdamOptimizer; tail: tf.AdamOptimizer };
+  private readonly featureMean: Float32Array;
+  private readonly featureStd: Float32Array;
+
+  private constructor(
+    private readonly shape: HeadShape,
+    /** The head's tensors; the trainable ones become variables here. */
+    readonly params: HeadParams,
+    private readonly learningRates: { head: number; tailShare: number },
+    private readonly geometry: StepGeometry,
+    private readonly helpers: TrainThreads | undefined,
+  ) {
+    this.trainable = trainableTensors(shape);
+    for (const n of this.trainable) {
+      const v = tf.variable(params[n]!, true, `head-${n}-${Date.now()}`);
+      params[n]!.dispose();
+      params[n] = v;
+      this.variables.set(n, v);
+    }
+    this.optimizers = { head: tf.train.adam(learningRates.head), tail: tf.train.adam(learningRates.head * learningRates.tailShare) };
+    this.featureMean = params.featureMean.dataSync() as Float32Array;
+    this.featureStd = params.featureStd.dataSync() as Float32Array;
+  }
+
+  /** A trainer from fresh weights (`params`), or from a checkpoint's (`saved`: the head's tensors and both optimisers' state). */
+  static async create(
+    shape: HeadShape,
+    start: { params: HeadParams } | { saved: Saved },
+    learningRates: { head: number; tailShare: number },
+    geometry: StepGeometry,
+    helpers: TrainThreads | undefined,
+  ): Promise<HeadTrainer> {
+    if ('params' in start) return new HeadTrainer(shape, start.params, learningRates, geometry, helpers);
+    const params = Object.fromEntries(headTensorNames(shape).map((n) => [n, start.saved.get(`head/${n}`)!])) as HeadParams;
+    const trainer = new HeadTrainer(shape, params, learningRates, geometry, helpers);
+    await trainer.restoreOptimizers(start.saved);
+    return trainer;
+  }
+
+  private async restoreOptimizers(saved: Saved): Promise<void> {
+    for (const [key, optimizer] of Object.entries(this.optimizers)) {
+      const prefix = key === 'head' ? 'adam/' : 'adamTail/';
+      const adam = [...saved.keys()].filter((name) => name.startsWith(prefix)).map((name) => ({ name: name.slice(prefix.length), tensor: saved.get(name)! }));
+      // Adam's slots follow the variable order of the first update; they are restored in that order.
+      if (adam.length > 1) await optimizer.setWeights(adam);
+    }
+  }
+
+  /** The learning rate of the next steps (the schedule is the caller's); the tail's follows at its share. */
+  setLearningRate(rate: number): void {
+    (this.optimizers.head as unknown as { learningRate: number }).learningRate = rate;
+    (this.optimizers.tail as unknown as { learningRate: number }).learningRate = rate * this.learningRates.tailShare;
+  }
+
+  /** One optimiser step on `batch`, shared among the threads; returns the loss. */
+  async step(batch: readonly StepSample[], inputShapes: readonly BaseOutputShape[]): Promise<number> {
+    const norm = Math.max(1, batch.reduce((n, s) => n + s.targets.cells.length, 0));
+    const threads = Math.min(1 + (this.helpers?.count ?? 0), batch.length);
+    const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
+      const mine = batch.filter((_, k) => k % threads === t);
+      return { inputs: batchBaseOutputs(mine.map((s) => s.sample), inputShapes), featureMean: this.featureMean, featureStd: this.featureStd, targets: mine.map((s) => s.targets), norm };
+    });
+    const weights = parts.length > 1 ? this.trainable.map((n) => [n, this.variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
+    // The weights are copied into each message (only the feature data is transferred).
+    const others = parts.slice(1).map((part, t) => this.helpers!.step(t, weights, part));
+    const results = [partGradients(this.variables, parts[0], this.geometry), ...(await Promise.all(others))];
+    const grads = { head: [] as NamedTensor[], tail: [] as NamedTensor[] };
+    for (const n of this.trainable) {
+      const sum = results[0].grads.get(n)!;
+      for (const r of results.slice(1)) {
+        const g = r.grads.get(n)!;
+        for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      }
+      grads[this.tailNames.has(n) ? 'tail' : 'head'].push({ name: this.variables.get(n)!.name, tensor: tf.tensor(sum, this.variables.get(n)!.shape) });
+    }
+    this.optimizers.head.applyGradients(grads.head);
+    if (grads.tail.length > 0) this.optimizers.tail.applyGradients(grads.tail);
+    tf.dispose([...grads.head, ...grads.tail].map((g) => g.tensor));
+    return results.reduce((n, r) => n + r.loss, 0);
+  }
+
+  /** The head's tensors and the optimisers' state, named as a checkpoint stores them. */
+  async checkpointTensors(): Promise<NamedTensor[]> {
+    return [
+      ...headTensorNames(this.shape).map((n) => ({ name: `head/${n}`, tensor: this.params[n]! })),
+      ...(await this.optimizers.head.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
+      ...(this.shape.tailUnits > 0 ? await this.optimizers.tail.getWeights() : []).map((w) => ({ name: `adamTail/${w.name}`, tensor: w.tensor })),
+    ];
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.params));
+    this.optimizers.head.dispose();
+    this.optimizers.tail.dispose();
+  }
+}
+
+/** The tensors training changes: all but the standardisation, which is measured once. */
+export function trainableTensors(shape: HeadShape): HeadTensorName[] {
+  return headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
+}
