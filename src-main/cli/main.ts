@@ -141,6 +141,10 @@ program
   .option('--name <text>', 'model name shown in lists')
   .option('--license <text>', 'licence line for the manifest')
   .option('--cite <text>', 'citation of the data, written in the model card')
+  .option('--tags <tags.json>', 'also learn from photos that only name the categories they hold (COCO-like: images, categories, image_labels)')
+  .option('--tag-images <dir>', 'with --tags: the folder its file_name entries are relative to')
+  .option('--pseudo-labels <labels.json>', "with --tags: the model's boxes on the tagged photos (a file from label) instead of running --pseudo-model")
+  .option('--pseudo-model <id>', "with --tags: the model whose boxes on the tagged photos are kept for their tagged categories (default: the default model)")
   .option('--no-cache', 'do not keep the base\'s features of each photo in the temporary folder between runs')
   .addOption(new Option('--progress <kind>', 'progress display on stderr').choices(['auto', 'lines', 'none']).default('auto'))
   .action(async (opts) => {

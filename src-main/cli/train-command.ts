@@ -29,6 +29,10 @@ export interface TrainCommandOptions {
   license?: string;
   cite?: string;
   cache: boolean;
+  tags?: string;
+  tagImages?: string;
+  pseudoLabels?: string;
+  pseudoModel?: string;
   progress: 'auto' | 'lines' | 'none';
 }
 
@@ -67,6 +71,10 @@ const FLAGS: Partial<Record<keyof TrainOptions, string>> = {
   license: '--license',
   citation: '--cite',
   cacheDir: '--no-cache',
+  tags: '--tags',
+  tagImages: '--tag-images',
+  pseudoLabels: '--pseudo-labels',
+  pseudoModel: '--pseudo-model',
 };
 
 const flagOf = (option: string) => FLAGS[option as keyof TrainOptions] ?? option;
@@ -79,6 +87,7 @@ function progressPrinter(kind: TrainCommandOptions['progress']) {
   let open = false;
   const line = (p: TrainProgress): string => {
     const eta = p.etaSeconds === undefined ? '?' : formatDuration(p.etaSeconds);
+    if (p.phase === 'pseudo-boxes') return `finding the model's boxes on the tagged photos: ${p.step}/${p.steps}, ETA ${eta}`;
     if (p.phase === 'features') return `reading photos through the base: ${p.step}/${p.steps}, ETA ${eta}`;
     const val = p.valAp50 === undefined || p.valAp50 === null ? 'n/a' : p.valAp50.toFixed(3);
     return `epoch ${p.epoch}/${p.epochs}, step ${p.step}/${p.steps}, loss ${p.loss?.toFixed(4)}, val AP50 ${val}, ETA ${eta}`;
@@ -140,6 +149,10 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       license: opts.license,
       citation: opts.cite,
       cacheDir: opts.cache ? undefined : false,
+      tags: opts.tags,
+      tagImages: opts.tagImages,
+      pseudoLabels: opts.pseudoLabels,
+      pseudoModel: opts.pseudoModel,
       signal: interrupt.signal,
       onProgress: (p) => printer.update(p),
       log: (text) => printer.log(text),

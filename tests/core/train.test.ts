@@ -14,7 +14,7 @@ import { pretrainedTail } from '../../src-main/core/train/pretrained-tail';
 import { assignTargets, pyramidLevels } from '../../src-main/core/train/targets';
 import { repeatFactors } from '../../src-main/core/train/sampling';
 import { train, type TrainOptions } from '../../src-main/core/train/train';
-import { drawScene, hasShared, runCli, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
+import { drawScene, hasShared, runCli, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
 
 process.env.FASHION_DETECT_BACKEND = 'wasm';
 
@@ -195,30 +195,6 @@ describe('target assignment', () => {
     expect(t.cells.length).toBe(1);
   });
 });
-
-/** Pictures of a figure in a top, trousers and shoes, with a bag (see drawScene), and their COCO file. */
-async function sceneDataset(dir: string, count: number): Promise<string> {
-  const images = [];
-  const annotations = [];
-  for (let i = 1; i <= count; i++) {
-    const w = 300 + 10 * i;
-    const h = Math.round(w * 1.5);
-    const file = `scene-${i}.jpg`;
-    await (await drawScene(w, h, i)).jpeg().toFile(path.join(dir, file));
-    images.push({ id: i, file_name: file, width: w, height: h });
-    const box = (x1: number, y1: number, x2: number, y2: number, category: number) =>
-      annotations.push({ id: annotations.length + 1, image_id: i, category_id: category, bbox: [x1 * w, y1 * h, (x2 - x1) * w, (y2 - y1) * h], area: (x2 - x1) * w * (y2 - y1) * h, iscrowd: 0 });
-    box(0.3, 0.24, 0.7, 0.54, 1);
-    box(0.32, 0.54, 0.68, 0.9, 2);
-    box(0.29, 0.905, 0.49, 0.955, 3);
-    box(0.51, 0.905, 0.71, 0.955, 3);
-    box(0.72, 0.45, 0.86, 0.57, 4);
-  }
-  const categories = ['top', 'pants', 'footwear', 'bag'].map((name, i) => ({ id: i + 1, name, supercategory: '' }));
-  const file = path.join(dir, 'annotations.json');
-  fs.writeFileSync(file, JSON.stringify({ images, annotations, categories }));
-  return file;
-}
 
 describe('train', () => {
   let dir: string;

@@ -11,6 +11,9 @@ export interface TrainImage {
   width: number;
   height: number;
   boxes: { bbox: [number, number, number, number]; classIndex: number; categoryId: number }[];
+  /** A tagged photo (tags.ts): how much each class counts as a negative in it; boxes are the model's. */
+  negativeWeights?: Float32Array;
+  tagged?: boolean;
 }
 
 export interface TrainSet {

@@ -15,6 +15,8 @@ export interface BatchTargets {
   classMask: tf.Tensor3D;
   /** [B, P, 1], 1 at positive cells. */
   positive: tf.Tensor3D;
+  /** [B, 1, numClasses]: how much a photo's non-positive cells count as negatives of each class (Targets.negativeWeights). */
+  negativeWeights: tf.Tensor3D;
   /** [B, P, 4] target distances in strides (0 elsewhere). */
   distances: tf.Tensor3D;
   /** [B, P, 4, bins]: the two-bin split of each target distance, for the distribution loss. */
@@ -28,8 +30,10 @@ export function batchTargets(batch: readonly Targets[], cells: number, numClasse
   const positive = new Float32Array(b * cells);
   const distances = new Float32Array(b * cells * 4);
   const binWeights = new Float32Array(b * cells * 4 * bins);
+  const negativeWeights = new Float32Array(b * numClasses).fill(1);
   let positives = 0;
   batch.forEach((t, bi) => {
+    if (t.negativeWeights) negativeWeights.set(t.negativeWeights, bi * numClasses);
     for (let k = 0; k < t.cells.length; k++) {
       const cell = bi * cells + t.cells[k];
       classMask[cell * numClasses + t.classes[k]] = 1;
@@ -50,12 +54,13 @@ export function batchTargets(batch: readonly Targets[], cells: number, numClasse
     positive: tf.tensor3d(positive, [b, cells, 1]),
     distances: tf.tensor3d(distances, [b, cells, 4]),
     binWeights: tf.tensor4d(binWeights, [b, cells, 4, bins]),
+    negativeWeights: tf.tensor3d(negativeWeights, [b, 1, numClasses]),
     positives,
   };
 }
 
 export function disposeTargets(t: BatchTargets): void {
-  tf.dispose([t.classMask, t.positive, t.distances, t.binWeights]);
+  tf.dispose([t.classMask, t.positive, t.distances, t.binWeights, t.negativeWeights]);
 }
 
 /** Expected distance per side from the bin logits [..., 4, bins]. */
@@ -102,7 +107,9 @@ export function gflLoss(raw: tf.Tensor3D, t: BatchTargets, numClasses: number, b
   const prob = tf.sigmoid(logits);
   const eps = 1e-6;
   const bce = tf.neg(tf.add(tf.mul(quality, tf.log(tf.add(prob, eps))), tf.mul(tf.sub(1, quality), tf.log(tf.add(tf.sub(1, prob), eps)))));
-  const qualityLoss = tf.div(tf.sum(tf.mul(bce, tf.square(tf.sub(quality, prob)))), norm) as tf.Scalar;
+  // A positive cell always counts; elsewhere a class counts as much as the photo says it is absent.
+  const weight = tf.maximum(t.classMask, t.negativeWeights);
+  const qualityLoss = tf.div(tf.sum(tf.mul(tf.mul(bce, tf.square(tf.sub(quality, prob))), weight)), norm) as tf.Scalar;
 
   const distributionLoss = tf.div(tf.neg(tf.sum(tf.mul(t.binWeights, tf.logSoftmax(binLogits)))), 4 * norm) as tf.Scalar;
 

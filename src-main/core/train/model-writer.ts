@@ -54,7 +54,7 @@ export function describeModel(
 export function trainingMetrics(
   settings: Settings,
   set: TrainSet,
-  counts: { trainPhotos: number; validationPhotos: number; epochs: number; threads: number; backend: string },
+  counts: { trainPhotos: number; validationPhotos: number; epochs: number; threads: number; backend: string; tagged?: TrainingMetrics['data']['tagged'] },
   run: { trainSeconds: number; history: TrainingMetrics['history']; validation?: ValidationResult },
 ): TrainingMetrics {
   return {
@@ -66,8 +66,15 @@ export function trainingMetrics(
       validationPhotos: counts.validationPhotos,
       boxes: set.annotationCount,
       boxesPerCategory: Object.fromEntries(set.categories.map((c, i) => [c.name, set.images.reduce((n, im) => n + im.boxes.filter((b) => b.classIndex === i).length, 0)])),
+      ...(counts.tagged ? { tagged: counts.tagged } : {}),
     },
-    settings: { ...settings, annotations: path.basename(settings.annotations), images: path.basename(settings.images), epochs: counts.epochs },
+    settings: {
+      ...settings,
+      annotations: path.basename(settings.annotations),
+      images: path.basename(settings.images),
+      ...(settings.tags ? { tags: { ...settings.tags, images: path.basename(settings.tags.images) } } : {}),
+      epochs: counts.epochs,
+    },
     trainSeconds: Math.round(run.trainSeconds),
     backend: counts.backend,
     threads: counts.threads,

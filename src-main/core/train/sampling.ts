@@ -6,9 +6,16 @@ import { seededRandom, shuffled, type TrainImage } from './dataset.js';
  */
 export function repeatFactors(photos: readonly TrainImage[], numClasses: number, threshold: number): Map<number, number> {
   const withClass = new Array<number>(numClasses).fill(0);
-  for (const p of photos) for (const c of new Set(p.boxes.map((b) => b.classIndex))) withClass[c]++;
+  for (const p of photos) for (const c of classesIn(p)) withClass[c]++;
   const factor = withClass.map((n) => (n === 0 || threshold <= 0 ? 1 : Math.max(1, Math.sqrt(threshold / (n / photos.length)))));
-  return new Map(photos.map((p) => [p.id, Math.max(1, ...p.boxes.map((b) => factor[b.classIndex]))]));
+  return new Map(photos.map((p) => [p.id, Math.max(1, ...[...classesIn(p)].map((c) => factor[c]))]));
+}
+
+/** The categories a photo holds: those of its boxes, and for a tagged photo those it is tagged with, boxed or not. */
+function classesIn(photo: TrainImage): Set<number> {
+  const classes = new Set(photo.boxes.map((b) => b.classIndex));
+  photo.negativeWeights?.forEach((weight, c) => weight === 0 && classes.add(c));
+  return classes;
 }
 
 /** Learning rate: linear warm-up over the first 300 steps, then cosine down to 5%. */

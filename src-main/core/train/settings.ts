@@ -34,6 +34,8 @@ export interface Settings {
   valSplit: number;
   seed: number;
   zoomOut: number;
+  /** Tagged photos that train too: the tags file, and where the model's boxes on them came from. */
+  tags?: { sha256: string; images: string; pseudoBoxes: string };
 }
 
 /** The options checked before anything is read. */
@@ -42,6 +44,9 @@ export function checkRunOptions(opts: TrainOptions): { epochs: number; valSplit:
   const valSplit = opts.valSplit ?? DEFAULT_VAL_SPLIT;
   if (!(valSplit >= 0 && valSplit < 1)) throw new OptionError((n) => `${n('valSplit')} must be from 0 to below 1`);
   if (!Number.isInteger(epochs) || epochs < 1) throw new OptionError((n) => `${n('epochs')} must be a whole number of at least 1`);
+  if (opts.tags && !opts.tagImages) throw new OptionError((n) => `${n('tags')} needs ${n('tagImages')}, the folder of the tagged photos`);
+  if (!opts.tags && (opts.tagImages || opts.pseudoLabels || opts.pseudoModel)) throw new OptionError((n) => `${n(opts.tagImages ? 'tagImages' : opts.pseudoLabels ? 'pseudoLabels' : 'pseudoModel')} goes with ${n('tags')}`);
+  if (opts.pseudoLabels && opts.pseudoModel) throw new OptionError((n) => `${n('pseudoLabels')} and ${n('pseudoModel')} name two sources of the model's boxes: give one`);
   return { epochs, valSplit };
 }
 
@@ -57,7 +62,7 @@ function sha256(file: string): string {
 }
 
 /** The settings of a training from its options, defaults filled in, and checked. */
-export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel): Settings {
+export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string): Settings {
   const settings: Settings = {
     annotations: path.resolve(opts.annotations),
     annotationsSha256: sha256(opts.annotations),
@@ -75,12 +80,19 @@ export function resolveSettings(opts: TrainOptions, valSplit: number, set: Train
     valSplit,
     seed: opts.seed ?? 0,
     zoomOut: opts.zoomOut ?? 0.8,
+    ...(opts.tags ? { tags: tagSettings(opts, pseudoModel) } : {}),
   };
   if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) {
     throw new OptionError((n) => `${n('tailUnits')}: from 1 to ${MAX_TAIL_UNITS} units`);
   }
   if (!(settings.zoomOut > 0.3 && settings.zoomOut <= 1)) throw new OptionError((n) => `${n('zoomOut')} must be above 0.3 and at most 1`);
   return settings;
+}
+
+/** Read after the tags and the model's boxes were read, so the files exist. `pseudoModel`: id@version of the model that found the boxes. */
+function tagSettings(opts: TrainOptions, pseudoModel: string | undefined): NonNullable<Settings['tags']> {
+  const pseudoBoxes = opts.pseudoLabels ? `file:${sha256(opts.pseudoLabels)}` : `model:${pseudoModel}`;
+  return { sha256: sha256(opts.tags!), images: path.resolve(opts.tagImages!), pseudoBoxes };
 }
 
 /** The names of the settings that differ between two trainings. */

@@ -31,6 +31,12 @@ export interface Targets {
   classes: Int32Array;
   /** 4 per positive: left, top, right, bottom, in units of the cell's stride, clipped to bins - 1. */
   distances: Float32Array;
+  /**
+   * Per class, how much the cells that are not positive count as negatives in this picture: 1 for a
+   * boxed photo; for a tagged photo 1 for a category it is not tagged with (absent everywhere) and 0
+   * for one it is tagged with (its unboxed items are unknown). Absent: 1 for every class.
+   */
+  negativeWeights?: Float32Array;
 }
 
 export function pyramidLevels(width: number, height: number, strides: readonly number[]): Level[] {
@@ -125,5 +131,6 @@ export function photoTargets(image: TrainImage, sample: FeatureSample, levels: L
     if (sample.flipped) [x1, x2] = [box.scaledWidth - x2, box.scaledWidth - x1];
     return { x1, y1, x2, y2, classIndex: b.classIndex };
   });
-  return assignTargets(boxes, levels, bins);
+  const targets = assignTargets(boxes, levels, bins);
+  return image.negativeWeights ? { ...targets, negativeWeights: image.negativeWeights } : targets;
 }

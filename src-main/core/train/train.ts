@@ -10,7 +10,7 @@ import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { tailBaseParts } from '../models/tail.js';
 import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainSet } from './dataset.js';
+import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainImage, type TrainSet } from './dataset.js';
 import { runEpochs } from './epoch-loop.js';
 import { photoJobs, readPhotos, type FeatureReader, type PhotoSample } from './feature-reader.js';
 import { photoFeatures, type FeatureExtractor } from './features.js';
@@ -23,6 +23,7 @@ import { cellCount, photoTargets, pyramidLevels, type Level } from './targets.js
 import { TrainThreads } from './threads.js';
 import { HeadTrainer, trainableTensors } from './trainer.js';
 import type { TrainOptions, TrainResult } from './types.js';
+import { planTagged, taggedTrainPhotos, type TaggedInfo, type TaggedPlan } from './tagged-photos.js';
 import { Validator } from './validate.js';
 
 export type { EpochRecord, TrainOptions, TrainProgress, TrainResult, ValidationResult } from './types.js';
@@ -40,6 +41,13 @@ export type { EpochRecord, TrainOptions, TrainProgress, TrainResult, ValidationR
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const plan = await planTraining(opts, log);
+  if (plan.tagged) {
+    plan.taggedPhotos = await taggedTrainPhotos(plan.tagged, plan.set, plan.singleInstance, plan.out, opts, log);
+    if (opts.signal?.aborted) {
+      log("stopped while finding the model's boxes on the tagged photos; nothing trained yet");
+      return { status: 'stopped', out: plan.out, epochsDone: plan.resumed?.state.epoch ?? 0, epochs: plan.epochs, trainSeconds: plan.resumed?.state.trainSeconds ?? 0 };
+    }
+  }
   const base = await loadBase(plan.baseModel, plan.settings);
   const layout = headLayout(plan.settings, plan.set.categories.length);
   const threads = Math.max(1, Math.min(plan.settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
@@ -62,6 +70,9 @@ interface Plan {
   /** Category ids the data labels once per photo at most. */
   singleInstance: number[];
   baseModel: ResolvedModel;
+  /** Tagged photos that train too (tagged-photos.ts): planned, then read. */
+  tagged?: TaggedPlan;
+  taggedPhotos?: { images: TrainImage[]; info: TaggedInfo };
   resumed?: { state: CheckpointState; tensors: Map<string, tf.Tensor> };
 }
 
@@ -80,10 +91,12 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
     const names = singleInstance.map((id) => set.categories.find((c) => c.id === id)!.name);
     log(`labelled once per photo in this data, so a second box of these is scored down: ${names.join(', ')}`);
   }
+  const tagged = planTagged(opts, set, log);
   const baseModel = resolveModel(opts.base ?? NANODET_FPN.model);
   checkBase(baseModel);
   await initBackend();
-  const settings = resolveSettings(opts, valSplit, set, baseModel);
+  const pseudoModel = tagged?.pseudoModel && `${tagged.pseudoModel.manifest.id}@${tagged.pseudoModel.manifest.version}`;
+  const settings = resolveSettings(opts, valSplit, set, baseModel, pseudoModel);
   modelId(out, opts.id);
   const resumed = readCheckpoint(out);
   if (resumed) {
@@ -95,7 +108,7 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
     log(`resuming from ${path.join(out, CHECKPOINT_JSON)}: epoch ${resumed.state.epoch + 1}, step ${resumed.state.step}`);
   }
   fs.mkdirSync(out, { recursive: true });
-  return { out, epochs, settings, set, singleInstance, baseModel, resumed };
+  return { out, epochs, settings, set, singleInstance, baseModel, tagged, resumed };
 }
 
 /** The frozen base at the training's input size: the graph, and what it gives for each photo. */
@@ -149,7 +162,10 @@ function startHelpers(count: number, baseModel: ResolvedModel, base: Base, layou
 /** Reads the photos through the base (on every thread), then trains, validates and writes the model. */
 async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: HeadLayout, helpers: TrainThreads | undefined, log: (line: string) => void): Promise<TrainResult> {
   const { out, epochs, settings, set, resumed } = plan;
-  const { train: trainImages, val: valImages } = splitTrainVal(set.images, settings.valSplit, settings.seed);
+  const split = splitTrainVal(set.images, settings.valSplit, settings.seed);
+  // Validation is drawn from the boxed photos only: tagged photos only ever train.
+  const trainImages = [...split.train, ...(plan.taggedPhotos?.images ?? [])];
+  const valImages = split.val;
   const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? path.join(os.tmpdir(), 'fashion-detect-features'));
   const readers: FeatureReader[] = [
     (file, variant) => photoFeatures(base.extractor, file, variant, cacheDir),
@@ -194,7 +210,8 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     }
     // Resumed after the last epoch's checkpoint, no epoch ran in this session: validate here.
     const validation = end.lastValidation ?? validator?.run(trainer.params);
-    const counts = { trainPhotos: sampler.photoIds.length, validationPhotos: valPhotos.length, epochs, threads, backend: tf.getBackend() };
+    const boxedIds = new Set(set.images.map((i) => i.id));
+    const counts = { trainPhotos: sampler.photoIds.filter((id) => boxedIds.has(id)).length, validationPhotos: valPhotos.length, epochs, threads, backend: tf.getBackend(), tagged: plan.taggedPhotos?.info };
     const metrics = trainingMetrics(settings, set, counts, { trainSeconds: state.trainSeconds, history: state.history, validation });
     writeModel(out, { description, shape: layout.shape, params: trainer.params }, metrics, { citation: opts.citation, baseModel: plan.baseModel });
     log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50)}, AP ${fmt(validation?.ap)}) in ${formatDuration(state.trainSeconds)} of training`);

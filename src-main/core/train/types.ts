@@ -33,6 +33,16 @@ export interface TrainOptions {
    * other photo), and shown so a quarter of the time. 1 turns it off.
    */
   zoomOut?: number;
+  /**
+   * Photos with image-level tags and no boxes (tags.ts), found under `tagImages`: they train too, with
+   * the model's boxes for the categories each is tagged with, and every other category as absent.
+   */
+  tags?: string;
+  tagImages?: string;
+  /** Where the model's boxes on the tagged photos come from: a `label` file of them... */
+  pseudoLabels?: string;
+  /** ...or a model run on them (by default the default model). */
+  pseudoModel?: string;
   /** Model input; by default shaped like the photos. */
   input?: { width: number; height: number };
   seed?: number;
@@ -50,7 +60,8 @@ export interface TrainOptions {
 }
 
 export interface TrainProgress {
-  phase: 'features' | 'train';
+  /** Finding the model's boxes on tagged photos, reading photos through the base, or training. */
+  phase: 'pseudo-boxes' | 'features' | 'train';
   epoch: number;
   epochs: number;
   step: number;
