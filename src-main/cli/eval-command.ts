@@ -6,6 +6,7 @@ import { AP_MIN_SCORE, reportableCategories, parseGroundTruth, parsePredictions,
 import { evaluateCoco } from '../core/eval/evaluate-coco.js';
 import { writePrPlots } from '../core/eval/pr-plot.js';
 import { labelFolder } from '../core/label/label-folder.js';
+import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { resolveModel } from '../core/models/registry.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';
@@ -19,6 +20,8 @@ export interface EvalOptions {
   workers?: number;
   plots?: string;
   json?: boolean;
+  /** The score a reviewer sees boxes from, for the edits per photo; by default the model's own. */
+  reviewScore?: number;
 }
 
 function readJson(file: string, what: string): unknown {
@@ -83,6 +86,13 @@ export function formatReport(result: CocoEvalResult, extraNotes: string[] = []):
       `best F1 at IoU 0.50: ${fmt(op.f1)} at min score ${op.minScore.toFixed(2)} (precision ${fmt(op.precision)}, recall ${fmt(op.recall)}, ${op.detectionsPerImage.toFixed(1)} boxes per image)`,
     );
   }
+  const review = result.review;
+  if (review) {
+    lines.push(
+      `review at min score ${review.minScore.toFixed(2)}: ${review.edits.toFixed(2)} edits per photo (${review.deletes.toFixed(2)} deletes, ${review.draws.toFixed(2)} draws, ${review.relabels.toFixed(2)} relabels), ` +
+        `${review.shownBoxes.toFixed(2)} boxes shown against ${review.trueBoxes.toFixed(2)} true boxes`,
+    );
+  }
   lines.push('');
   const header = ['category', 'GT', 'crowd', 'detections', 'AP', 'AP50', 'AP75', `AR@${result.maxDetections}`];
   const rows = result.perCategory.map((c) => [c.name, String(c.gtCount), String(c.crowdCount), String(c.detectionCount), fmt(c.ap), fmt(c.ap50), fmt(c.ap75), fmt(c.recall)]);
@@ -109,6 +119,7 @@ export function resultJson(result: CocoEvalResult, extra: Record<string, unknown
     apSharedCategories: result.apSharedCategories,
     maxDetections: result.maxDetections,
     bestF1: result.bestF1,
+    ...(result.review ? { review: result.review } : {}),
     perCategory: result.perCategory.map(({ precision: _, ...c }) => c),
     matching: result.matching,
     notes: [...matchingNotes(result), ...extraNotes],
@@ -117,7 +128,7 @@ export function resultJson(result: CocoEvalResult, extra: Record<string, unknown
 }
 
 /** Runs the model over the folder in memory, with progress on stderr; Ctrl-C evaluates what was done. */
-async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: CocoDocument; failed: { file: string; reason: string }[]; interrupted: boolean; model: string; categories: string[] }> {
+async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: CocoDocument; failed: { file: string; reason: string }[]; interrupted: boolean; model: string; categories: string[]; defaultMinScore: number }> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a folder`);
   const model = resolveModel(opts.model);
   const interrupt = stopOnInterrupt('evaluating the photos done so far');
@@ -139,7 +150,7 @@ async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: Co
         process.stderr.write(`${p.done + p.failed}/${p.total} images, ${p.imagesPerSecond.toFixed(1)} img/s, ${p.failed} failed\n`);
       },
     });
-    return { pred: result.doc, failed: result.problems, interrupted: result.interrupted, model: `${model.manifest.id}@${model.manifest.version}`, categories: reportableCategories(model.manifest) };
+    return { pred: result.doc, failed: result.problems, interrupted: result.interrupted, model: `${model.manifest.id}@${model.manifest.version}`, categories: reportableCategories(model.manifest), defaultMinScore: defaultMinScoreOf(model.manifest) };
   } finally {
     interrupt.release();
   }
@@ -157,6 +168,22 @@ function cutNote(raw: unknown): string[] {
   ];
 }
 
+/**
+ * The score a file from `label` shows boxes from in the window: its model's default minimum score
+ * where the model is installed, else the score the file was cut at when that is above AP's.
+ */
+function labelledAt(raw: unknown): number | undefined {
+  const info = (raw as { info?: { model?: unknown; min_score?: unknown } } | null)?.info;
+  if (typeof info?.model === 'string') {
+    try {
+      return defaultMinScoreOf(resolveModel(info.model.split('@')[0]).manifest);
+    } catch {
+      // Not installed here: fall through.
+    }
+  }
+  return typeof info?.min_score === 'number' && info.min_score > AP_MIN_SCORE ? info.min_score : undefined;
+}
+
 export async function runEval(opts: EvalOptions): Promise<number> {
   if (opts.pred && opts.images) throw new UsageError('give either --pred (a predictions file) or --images (a folder to run the model on), not both');
   if (!opts.pred && !opts.images) throw new UsageError('give --pred PRED.json, or --images DIR to run a model and evaluate in one go');
@@ -168,15 +195,21 @@ export async function runEval(opts: EvalOptions): Promise<number> {
   let model: string | undefined;
   let categories: string[] | undefined;
   let notes: string[] = [];
+  let reviewScore = opts.reviewScore;
   if (opts.pred) {
     const raw = readJson(opts.pred, 'predictions');
     pred = parsePredictions(raw, opts.pred);
     notes = cutNote(raw);
+    reviewScore ??= labelledAt(raw);
   } else {
-    ({ pred, failed, interrupted, model, categories } = await predictFolder(opts.images!, opts));
+    let defaultMinScore: number;
+    ({ pred, failed, interrupted, model, categories, defaultMinScore } = await predictFolder(opts.images!, opts));
     if ((pred as CocoDocument).images.length === 0) throw new UsageError(`${opts.images}: no image could be labelled, nothing to evaluate`);
+    reviewScore ??= defaultMinScore;
   }
-  const result = evaluateCoco(gt, pred, { reportableCategories: categories });
+  // Without a model's own score (a bare results array), where F1 peaks stands in for it.
+  const firstPass = evaluateCoco(gt, pred, { reportableCategories: categories, ...(reviewScore === undefined ? {} : { reviewScore }) });
+  const result = reviewScore === undefined && firstPass.bestF1 ? evaluateCoco(gt, pred, { reportableCategories: categories, reviewScore: firstPass.bestF1.minScore }) : firstPass;
   const plots = opts.plots ? await writePrPlots(result, opts.plots) : [];
   if (opts.json) {
     process.stdout.write(JSON.stringify(resultJson(result, { ...(model ? { model } : {}), plots, failed, interrupted }, notes), null, 2) + '\n');

@@ -82,6 +82,7 @@ program
   .addOption(new Option('-s, --min-score <score>', 'with --images: drop detections scoring below this, 0 to 1 (low, so AP sees the whole curve)').argParser(minScore).default(AP_MIN_SCORE))
   .addOption(new Option('-w, --workers <n>', 'with --images: worker threads (default: one per core)').argParser(positiveInt))
   .option('--plots <dir>', 'write a precision-recall curve PNG per category into this folder')
+  .addOption(new Option('--review-score <score>', "the score a reviewer sees boxes from, for the edits per photo (default: the model's own default minimum score)").argParser(minScore))
   .option('--json', 'print the result as JSON')
   .action(async (opts) => {
     process.exitCode = await runEval(opts);

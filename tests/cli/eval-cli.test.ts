@@ -54,6 +54,10 @@ describe('fashion-detect eval --pred', () => {
     expect(run.stdout).toContain('1 predicted images have no ground-truth image of that file name; their detections were ignored (other.jpg)');
     expect(run.stdout).toContain('predicted category "person" is not a ground-truth category: 1 detection ignored');
     expect(run.stdout).toContain('no ground truth for belt');
+    // No model's own score in a file without info: the review is counted where F1 peaks (0.7): the far box is deleted.
+    expect(run.stdout).toContain('review at min score 0.70: 1.00 edits per photo (1.00 deletes, 0.00 draws, 0.00 relabels), 3.00 boxes shown against 2.00 true boxes');
+    const above = await runCli(['eval', '--gt', c.gt, '--pred', c.pred, '--review-score', '0.85', '--json']);
+    expect(JSON.parse(above.stdout).review).toEqual({ minScore: 0.85, images: 1, edits: 1, deletes: 0, draws: 1, relabels: 0, trueBoxes: 2, shownBoxes: 1 });
   });
 
   it('--json gives the same figures to machines, and --plots one PNG per category with ground truth', async () => {

@@ -102,6 +102,28 @@ export interface CocoEvalResult {
   /** null without ground truth or detections. */
   bestF1: OperatingPoint | null;
   matching: MatchReport;
+  /** With EvaluateOptions.reviewScore: the edits a reviewer makes per photo at that score. */
+  review?: ReviewEdits;
+}
+
+/**
+ * What a reviewer faces: the edits that turn a model's boxes at a minimum score into the ground truth.
+ * Per photo, boxes are matched by category at IoU 0.5, greedily by descending score (each to the
+ * unmatched true box of highest IoU); a box left over that lies on an unmatched true box of another
+ * category (IoU 0.5) is one relabel; the other boxes left over are deletes; true boxes left over are
+ * draws. Crowd regions need no box and cost nothing.
+ */
+export interface ReviewEdits {
+  /** Boxes scoring below this are not shown to the reviewer. */
+  minScore: number;
+  images: number;
+  /** Per photo, on average. */
+  edits: number;
+  deletes: number;
+  draws: number;
+  relabels: number;
+  trueBoxes: number;
+  shownBoxes: number;
 }
 
 /** Where F1 at IoU 0.5, over all categories together, peaks: a starting point for the confidence slider. */
@@ -122,6 +144,8 @@ export interface EvaluateOptions {
    * list categories that no raw class feeds; given this, those are the ones named as not predicted.
    */
   reportableCategories?: readonly string[];
+  /** Also count the edits a reviewer makes on the boxes at this score (review-edits.ts). */
+  reviewScore?: number;
 }
 
 /** The categories a model's raw classes actually feed, by name. */

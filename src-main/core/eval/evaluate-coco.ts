@@ -1,4 +1,5 @@
 import { UsageError } from '../base/errors.js';
+import { reviewEdits } from './review-edits.js';
 import { evaluateBoxes, mean, type CocoEvalResult, type DetBox, type EvaluateOptions, type GtBox, type MatchReport } from './coco-eval.js';
 import { parseGroundTruth, parsePredictions, type GroundTruth, type PredictionDocument, type Predictions, type ResultEntry } from './inputs.js';
 
@@ -175,5 +176,6 @@ export function evaluateCoco(groundTruth: unknown, predictions: unknown, options
   }
   const missing = new Set(report.gtCategoriesNotPredicted);
   const shared = result.perCategory.filter((c) => !missing.has(c.name) && c.ap !== null).map((c) => c.ap!);
-  return { ...result, apSharedCategories: mean(shared), matching: report };
+  const review = options.reviewScore === undefined ? undefined : reviewEdits(imageIds, gts, detections, options.reviewScore);
+  return { ...result, apSharedCategories: mean(shared), matching: report, ...(review ? { review } : {}) };
 }

@@ -96,6 +96,13 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
       ? [
           `The app and the command line show boxes from score ${manifest.defaultMinScore.toFixed(2)} up unless a person chooses another: there F1 at IoU 0.5 peaks on this split ` +
             `(precision ${f3(v.bestF1.precision)}, recall ${f3(v.bestF1.recall)}, ${v.bestF1.detectionsPerImage.toFixed(1)} boxes a photo).`,
+          ...(v.review
+            ? [
+                '',
+                `What a reviewer faces there: ${v.review.edits.toFixed(2)} edits a photo to turn its boxes into the true ones (${v.review.deletes.toFixed(2)} to delete, ` +
+                  `${v.review.draws.toFixed(2)} to draw, ${v.review.relabels.toFixed(2)} to relabel; matched by category at IoU 0.5), against ${v.review.trueBoxes.toFixed(2)} true boxes a photo.`,
+              ]
+            : []),
           '',
         ]
       : []),

@@ -1,4 +1,4 @@
-import type { OperatingPoint } from '../eval/coco-eval.js';
+import type { OperatingPoint, ReviewEdits } from '../eval/coco-eval.js';
 
 // The public types of `train`: its options, progress events and result. Shared by the parts of the
 // engine and by model-card.ts, so none of them imports train.ts.
@@ -89,6 +89,8 @@ export interface ValidationResult {
   perCategory: { name: string; gtCount: number; ap: number | null; ap50: number | null }[];
   /** Where F1 at IoU 0.5 peaks: the model's default minimum score. */
   bestF1: OperatingPoint | null;
+  /** The edits a reviewer makes per photo at that score (rounded as the manifest keeps it). */
+  review?: ReviewEdits;
 }
 
 export interface TrainResult {

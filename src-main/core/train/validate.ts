@@ -1,6 +1,7 @@
 import { tf } from '../base/backend.js';
 import { OutputDecoder, type OutputSpec, type RawOutput } from '../detect/output-decoder.js';
 import { AP_MIN_SCORE, evaluateBoxes, type DetBox } from '../eval/coco-eval.js';
+import { reviewEdits } from '../eval/review-edits.js';
 import { headOutputs, type HeadParams } from '../models/fpn-head.js';
 import type { TrainImage } from './dataset.js';
 import type { FeatureSample } from './features.js';
@@ -47,7 +48,10 @@ export class Validator {
       });
     }
     const gts = this.photos.flatMap((v) => v.image.boxes.map((b) => ({ imageId: v.image.id, categoryId: b.categoryId, bbox: b.bbox })));
-    const result = evaluateBoxes(this.photos.map((v) => v.image.id).sort((a, b) => a - b), this.spec.categories, gts, dts);
+    const imageIds = this.photos.map((v) => v.image.id).sort((a, b) => a - b);
+    const result = evaluateBoxes(imageIds, this.spec.categories, gts, dts);
+    // What a reviewer faces at the model's default minimum score (model-writer rounds it so).
+    const defaultMinScore = result.bestF1 ? Math.round(result.bestF1.minScore * 100) / 100 : undefined;
     return {
       images: this.photos.length,
       ap: result.ap,
@@ -55,6 +59,7 @@ export class Validator {
       ap75: result.ap75,
       perCategory: result.perCategory.map((c) => ({ name: c.name, gtCount: c.gtCount, ap: c.ap, ap50: c.ap50 })),
       bestF1: result.bestF1,
+      ...(defaultMinScore === undefined ? {} : { review: reviewEdits(imageIds, gts, dts, defaultMinScore) }),
     };
   }
 
