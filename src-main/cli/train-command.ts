@@ -29,6 +29,7 @@ export interface TrainCommandOptions {
   license?: string;
   cite?: string;
   cache: boolean;
+  presenceLoss?: number;
   tags?: string;
   tagImages?: string;
   pseudoLabels?: string;
@@ -71,6 +72,7 @@ const FLAGS: Partial<Record<keyof TrainOptions, string>> = {
   license: '--license',
   citation: '--cite',
   cacheDir: '--no-cache',
+  presenceLoss: '--presence-loss',
   tags: '--tags',
   tagImages: '--tag-images',
   pseudoLabels: '--pseudo-labels',
@@ -149,6 +151,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       license: opts.license,
       citation: opts.cite,
       cacheDir: opts.cache ? undefined : false,
+      presenceLoss: opts.presenceLoss,
       tags: opts.tags,
       tagImages: opts.tagImages,
       pseudoLabels: opts.pseudoLabels,

@@ -293,6 +293,27 @@ describe('train', () => {
     expect(headWeightDiff(one, two)).toBeLessThan(1e-4);
   });
 
+  it('--presence-loss: learns which categories each photo holds through the shared layers; threads and a resume give the same weights, the model does not carry that layer', async () => {
+    const withTail = (out: string) => ({ ...base(out), tailUnits: 1, presenceLoss: 1, epochs: 2 });
+    const plain = path.join(dir, 'no-presence');
+    await train({ ...base(plain), tailUnits: 1, epochs: 2 });
+    const one = path.join(dir, 'presence-one');
+    await train({ ...withTail(one), threads: 1 });
+    const two = path.join(dir, 'presence-two');
+    const abort = new AbortController();
+    const first = await train({ ...withTail(two), threads: 2, signal: abort.signal, onProgress: (p) => p.phase === 'train' && p.epoch === 2 && p.step === 1 && abort.abort() });
+    expect(first.status).toBe('stopped');
+    const checkpoint = JSON.parse(fs.readFileSync(path.join(two, 'checkpoint.json'), 'utf8'));
+    expect(checkpoint.tensors.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['presence/presence', 'presence/presenceBias']));
+    await train({ ...withTail(two), threads: 2 });
+    expect(headWeightDiff(one, two)).toBeLessThan(1e-4);
+    // The loss moved the shared layers: the tail and head differ from a training without it.
+    expect(headWeightDiff(one, plain)).toBeGreaterThan(1e-3);
+    const spec = JSON.parse(fs.readFileSync(path.join(one, 'head.json'), 'utf8'));
+    expect(spec.tensors.map((t: { name: string }) => t.name)).not.toContain('presence');
+    expect(fs.readFileSync(path.join(one, 'MODEL_CARD.md'), 'utf8')).toMatch(/photo-level multi-label loss \(weight 1\)/);
+  });
+
   it('--tune-tail: fine-tunes the base\'s last units, which the model then carries; threads and a resume give the same weights', async () => {
     const straight = path.join(dir, 'tail-straight');
     await train({ ...base(straight), tailUnits: 2, threads: 1 });

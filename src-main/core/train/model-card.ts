@@ -62,7 +62,8 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
         : 'frozen.'),
     `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side)` +
       (s.context ? '; the first convolution also gets a per-photo bias from the mean of the coarsest level (photo-wide context).' : '.'),
-    '- Loss: quality focal loss, GIoU and distribution focal loss; FCOS-style assignment with centre sampling.',
+    '- Loss: quality focal loss, GIoU and distribution focal loss; FCOS-style assignment with centre sampling.' +
+      (s.presenceLoss ? ` Also a photo-level multi-label loss (weight ${String(s.presenceLoss)}): which categories a photo holds, from the coarsest level's features averaged over the photo, which trains the shared layers (not part of the model).` : ''),
     `- Weights: ${manifest.weights.map((w) => `\`${w.file}\``).join(', ')} (sha256 in manifest.json).`,
     `- Licence: ${manifest.license}`,
     '',

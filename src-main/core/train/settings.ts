@@ -36,6 +36,8 @@ export interface Settings {
   zoomOut: number;
   /** Tagged photos that train too: the tags file, and where the model's boxes on them came from. */
   tags?: { sha256: string; images: string; pseudoBoxes: string };
+  /** Weight of the photo-level presence loss (presence.ts); absent when off. */
+  presenceLoss?: number;
 }
 
 /** The options checked before anything is read. */
@@ -81,7 +83,9 @@ export function resolveSettings(opts: TrainOptions, valSplit: number, set: Train
     seed: opts.seed ?? 0,
     zoomOut: opts.zoomOut ?? 0.8,
     ...(opts.tags ? { tags: tagSettings(opts, pseudoModel) } : {}),
+    ...(opts.presenceLoss ? { presenceLoss: opts.presenceLoss } : {}),
   };
+  if (settings.presenceLoss !== undefined && !(settings.presenceLoss > 0 && settings.presenceLoss <= 10)) throw new OptionError((n) => `${n('presenceLoss')} must be above 0 and at most 10`);
   if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) {
     throw new OptionError((n) => `${n('tailUnits')}: from 1 to ${MAX_TAIL_UNITS} units`);
   }

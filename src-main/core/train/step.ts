@@ -1,6 +1,7 @@
 import { tf } from '../base/backend.js';
 import type { FeatureSample } from './features.js';
 import { contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from '../models/fpn-head.js';
+import { presenceLoss, presentTensor, type TrainedTensorName } from './presence.js';
 import { batchTargets, disposeTargets, gflLoss } from './loss.js';
 import { TRAINING_OPS } from './ops.js';
 import type { Level, Targets } from './targets.js';
@@ -43,6 +44,8 @@ export interface StepPart {
   targets: Targets[];
   /** Positive cells in the whole batch, so the parts' losses add up to the batch's. */
   norm: number;
+  /** Photos in the whole batch, for the same reason (the presence loss is averaged over them). */
+  photos: number;
 }
 
 export interface StepGeometry {
@@ -54,29 +57,35 @@ export interface StepGeometry {
   cells: number;
   numClasses: number;
   bins: number;
+  /** Weight of the photo-level presence loss (presence.ts); 0 for none. */
+  presenceWeight: number;
 }
 
 /** Loss and gradients (by tensor name) of `part`, with the head's trainable tensors as `variables`. */
 export function partGradients(
-  variables: ReadonlyMap<HeadTensorName, tf.Variable>,
+  variables: ReadonlyMap<TrainedTensorName, tf.Variable>,
   part: StepPart,
   g: StepGeometry,
-): { loss: number; grads: Map<HeadTensorName, Float32Array> } {
+): { loss: number; grads: Map<TrainedTensorName, Float32Array> } {
   const n = part.targets.length;
   const inputs = g.inputs.map((s, i) => tf.tensor4d(part.inputs[i], [n, s.rows, s.cols, s.channels]));
   const params = { ...Object.fromEntries(variables), featureMean: tf.tensor1d(part.featureMean), featureStd: tf.tensor1d(part.featureStd) } as unknown as HeadParams;
   const targets = batchTargets(part.targets, g.cells, g.numClasses, g.bins);
+  const presence = g.presenceWeight > 0 ? { presence: variables.get('presence')!, presenceBias: variables.get('presenceBias')! } : undefined;
+  const present = presence ? presentTensor(part.targets.map((t) => t.present), g.numClasses) : undefined;
   const names = [...variables.keys()];
   const { value, grads } = tf.variableGrads(() => {
     const feats = standardisedPyramid(inputs, params, TRAINING_OPS);
     const context = contextBias(feats[feats.length - 1], params, TRAINING_OPS, g.tail);
     const raw = tf.concat(feats.map((f) => headLevel(f, params, TRAINING_OPS, context, g.tail)), 1) as tf.Tensor3D;
-    return gflLoss(raw, targets, g.numClasses, g.bins, part.norm).total;
+    const detection = gflLoss(raw, targets, g.numClasses, g.bins, part.norm).total;
+    if (!presence) return detection;
+    return tf.add(detection, presenceLoss(feats[feats.length - 1], presence, present!, g.presenceWeight, part.photos, g.tail)) as tf.Scalar;
   }, names.map((name) => variables.get(name)!));
   const loss = value.dataSync()[0];
-  const out = new Map<HeadTensorName, Float32Array>();
+  const out = new Map<TrainedTensorName, Float32Array>();
   for (const name of names) out.set(name, grads[variables.get(name)!.name].dataSync() as Float32Array);
-  tf.dispose([value, ...Object.values(grads), ...inputs, params.featureMean, params.featureStd]);
+  tf.dispose([value, ...Object.values(grads), ...inputs, params.featureMean, params.featureStd, ...(present ? [present] : [])]);
   disposeTargets(targets);
   return { loss, grads: out };
 }

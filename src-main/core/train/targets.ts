@@ -37,6 +37,8 @@ export interface Targets {
    * for one it is tagged with (its unboxed items are unknown). Absent: 1 for every class.
    */
   negativeWeights?: Float32Array;
+  /** Per class, 1 where the photo holds it (its boxes, its tags), for the photo-level presence loss (presence.ts). */
+  present?: Float32Array;
 }
 
 export function pyramidLevels(width: number, height: number, strides: readonly number[]): Level[] {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { HeadTensorName } from '../models/fpn-head.js';
+import type { TrainedTensorName } from './presence.js';
 import type { FeatureSample, PhotoVariant } from './features.js';
 import type { StepPart } from './step.js';
 import type { TrainWorkerReply, TrainWorkerRequest, TrainWorkerSetup } from './train-worker.js';
@@ -53,7 +53,7 @@ export class TrainThreads {
     });
   }
 
-  async step(index: number, weights: [HeadTensorName, Float32Array][], part: StepPart): Promise<{ loss: number; grads: Map<HeadTensorName, Float32Array> }> {
+  async step(index: number, weights: [TrainedTensorName, Float32Array][], part: StepPart): Promise<{ loss: number; grads: Map<TrainedTensorName, Float32Array> }> {
     const reply = await this.request(index, { type: 'step', weights, part }, part.inputs.map((l) => l.buffer as ArrayBuffer));
     if (reply.type !== 'grads') throw new ThreadFailure('a training thread gave an unexpected reply');
     return { loss: reply.loss, grads: new Map(reply.grads) };

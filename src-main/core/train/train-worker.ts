@@ -7,13 +7,13 @@ import { initBackend, tf } from '../base/backend.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { photoFeatures, type FeatureExtractor, type PhotoVariant } from './features.js';
 import { loadBaseGraph } from '../models/fpn-base.js';
-import type { HeadTensorName } from '../models/fpn-head.js';
+import type { TrainedTensorName } from './presence.js';
 import type { Letterbox } from '../images/letterbox.js';
 import { partGradients, type StepGeometry, type StepPart } from './step.js';
 
 export interface TrainWorkerSetup {
   geometry: StepGeometry;
-  shapes: [HeadTensorName, number[]][];
+  shapes: [TrainedTensorName, number[]][];
   /** The frozen base, loaded as `train` loads it. */
   base: {
     dir: string;
@@ -25,11 +25,11 @@ export interface TrainWorkerSetup {
   };
 }
 export type TrainWorkerRequest =
-  | { type: 'step'; weights: [HeadTensorName, Float32Array][]; part: StepPart }
+  | { type: 'step'; weights: [TrainedTensorName, Float32Array][]; part: StepPart }
   | { type: 'features'; file: string; variant: PhotoVariant; cacheDir?: string };
 export type TrainWorkerReply =
   | { type: 'ready' }
-  | { type: 'grads'; loss: number; grads: [HeadTensorName, Float32Array][] }
+  | { type: 'grads'; loss: number; grads: [TrainedTensorName, Float32Array][] }
   | { type: 'features'; features: Float32Array; box: Letterbox; flipped: boolean }
   /** This photo could not be read: the photo's problem, not the thread's. */
   | { type: 'photo-failed'; message: string }

@@ -25,6 +25,7 @@ import { HeadTrainer, trainableTensors } from './trainer.js';
 import type { TrainOptions, TrainResult } from './types.js';
 import { planTagged, taggedTrainPhotos, type TaggedInfo, type TaggedPlan } from './tagged-photos.js';
 import { Validator } from './validate.js';
+import { presenceShapes, presentClasses } from './presence.js';
 
 export type { EpochRecord, TrainOptions, TrainProgress, TrainResult, ValidationResult } from './types.js';
 
@@ -146,15 +147,15 @@ function headLayout(settings: Settings, numClasses: number): HeadLayout {
     settings.tailUnits > 0
       ? tailBaseParts(settings.tailUnits).map((p) => ({ ...levels.find((l) => l.stride === p.stride)!, channels: p.channels }))
       : levels.map((l) => ({ ...l, channels }));
-  const geometry: StepGeometry = { levels, inputs: inputShapes, tail: settings.tailUnits > 0, cells: cellCount(levels), numClasses, bins: BINS };
+  const geometry: StepGeometry = { levels, inputs: inputShapes, tail: settings.tailUnits > 0, cells: cellCount(levels), numClasses, bins: BINS, presenceWeight: settings.presenceLoss ?? 0 };
   return { shape, levels, inputShapes, geometry };
 }
 
 function startHelpers(count: number, baseModel: ResolvedModel, base: Base, layout: HeadLayout): Promise<TrainThreads> {
-  const shapes = headTensorShapes(layout.shape);
+  const shapes = { ...headTensorShapes(layout.shape), ...presenceShapes(layout.shape.inChannels, layout.shape.numClasses) };
   return TrainThreads.start(count, {
     geometry: layout.geometry,
-    shapes: trainableTensors(layout.shape).map((n) => [n, shapes[n]!]),
+    shapes: trainableTensors(layout.shape, layout.geometry.presenceWeight > 0).map((n) => [n, shapes[n]!]),
     base: { dir: baseModel.dir, modelFile: baseModel.manifest.modelFile, overrides: base.spec.int32Overrides, input: base.input, outputs: base.extractor.outputs, fingerprint: base.extractor.fingerprint },
   });
 }
@@ -186,7 +187,7 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
   const sampler = new EpochSampler(trainPhotos, repeatFactors(trainImages, set.categories.length, settings.repeatThreshold), settings.batchSize, settings.seed);
   const trainer = await HeadTrainer.create(
     layout.shape,
-    resumed ? { saved: resumed.tensors } : { params: startingHead(layout.shape, plainSamples(trainPhotos), layout.inputShapes, base.graph, settings.seed) },
+    resumed ? { saved: resumed.tensors } : { params: startingHead(layout.shape, plainSamples(trainPhotos), layout.inputShapes, base.graph, settings.seed), seed: settings.seed },
     { head: settings.learningRate, tailShare: settings.tailLearningRate },
     layout.geometry,
     helpers,
@@ -201,7 +202,12 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
   const description = describeModel(opts, set, plan.singleInstance, plan.baseModel, base);
   const validator = valPhotos.length > 0 ? new Validator(description, valPhotos, layout.inputShapes) : undefined;
   try {
-    const samples = trainPhotos.map((s) => ({ sample: s.sample, targets: photoTargets(s.image, s.sample, layout.levels, BINS) }));
+    const numClasses = set.categories.length;
+    const samples = trainPhotos.map((s) => {
+      const targets = photoTargets(s.image, s.sample, layout.levels, BINS);
+      // Which categories the photo holds, for the presence loss only (the messages to the threads stay small without it).
+      return { sample: s.sample, targets: layout.geometry.presenceWeight > 0 ? { ...targets, present: presentClasses(s.image.boxes, numClasses, s.image.negativeWeights) } : targets };
+    });
     const end = await runEpochs({ out, epochs, state, trainer, sampler, samples, inputShapes: layout.inputShapes, validator, signal: opts.signal, onProgress: opts.onProgress, log });
     if (end.stopped) {
       saveCheckpoint(out, state, await trainer.checkpointTensors());

@@ -1,9 +1,10 @@
 import { tf } from '../base/backend.js';
-import { headTensorNames, type HeadParams, type HeadShape, type HeadTensorName } from '../models/fpn-head.js';
+import { headTensorNames, type HeadParams, type HeadShape } from '../models/fpn-head.js';
 import { TAIL_TENSORS } from '../models/tail.js';
 import type { NamedTensor } from './checkpoint.js';
 import type { FeatureSample } from './features.js';
 import { batchBaseOutputs, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
+import { initPresence, PRESENCE_TENSORS, type PresenceTensorName, type TrainedTensorName } from './presence.js';
 import type { Targets } from './targets.js';
 import type { TrainThreads } from './threads.js';
 
@@ -22,9 +23,9 @@ type Saved = ReadonlyMap<string, tf.Tensor>;
  * batch is shared among this thread and the helper threads; their gradients are added up.
  */
 export class HeadTrainer {
-  private readonly variables = new Map<HeadTensorName, tf.Variable>();
-  private readonly trainable: HeadTensorName[];
-  private readonly tailNames = new Set<HeadTensorName>(TAIL_TENSORS);
+  private readonly variables = new Map<TrainedTensorName, tf.Variable>();
+  private readonly trainable: TrainedTensorName[];
+  private readonly tailNames = new Set<TrainedTensorName>(TAIL_TENSORS);
   private readonly optimizers: { head: tf.AdamOptimizer; tail: tf.AdamOptimizer };
   private readonly featureMean: Float32Array;
   private readonly featureStd: Float32Array;
@@ -36,12 +37,15 @@ export class HeadTrainer {
     private readonly learningRates: { head: number; tailShare: number },
     private readonly geometry: StepGeometry,
     private readonly helpers: TrainThreads | undefined,
+    /** The presence loss's layer (presence.ts), when it is on: trained, never part of the model. */
+    private readonly presence: Partial<Record<PresenceTensorName, tf.Tensor>> = {},
   ) {
-    this.trainable = trainableTensors(shape);
+    this.trainable = trainableTensors(shape, geometry.presenceWeight > 0);
     for (const n of this.trainable) {
-      const v = tf.variable(params[n]!, true, `head-${n}-${Date.now()}`);
-      params[n]!.dispose();
-      params[n] = v;
+      const holder = (n === 'presence' || n === 'presenceBias' ? presence : params) as Record<string, tf.Tensor>;
+      const v = tf.variable(holder[n], true, `head-${n}-${Date.now()}`);
+      holder[n].dispose();
+      holder[n] = v;
       this.variables.set(n, v);
     }
     this.optimizers = { head: tf.train.adam(learningRates.head), tail: tf.train.adam(learningRates.head * learningRates.tailShare) };
@@ -52,14 +56,19 @@ export class HeadTrainer {
   /** A trainer from fresh weights (`params`), or from a checkpoint's (`saved`: the head's tensors and both optimisers' state). */
   static async create(
     shape: HeadShape,
-    start: { params: HeadParams } | { saved: Saved },
+    start: { params: HeadParams; seed: number } | { saved: Saved },
     learningRates: { head: number; tailShare: number },
     geometry: StepGeometry,
     helpers: TrainThreads | undefined,
   ): Promise<HeadTrainer> {
-    if ('params' in start) return new HeadTrainer(shape, start.params, learningRates, geometry, helpers);
+    const withPresence = geometry.presenceWeight > 0;
+    if ('params' in start) {
+      const presence = withPresence ? initPresence(shape.inChannels, shape.numClasses, start.seed) : {};
+      return new HeadTrainer(shape, start.params, learningRates, geometry, helpers, presence);
+    }
     const params = Object.fromEntries(headTensorNames(shape).map((n) => [n, start.saved.get(`head/${n}`)!])) as HeadParams;
-    const trainer = new HeadTrainer(shape, params, learningRates, geometry, helpers);
+    const presence = withPresence ? Object.fromEntries(PRESENCE_TENSORS.map((n) => [n, start.saved.get(`presence/${n}`)!])) : {};
+    const trainer = new HeadTrainer(shape, params, learningRates, geometry, helpers, presence);
     await trainer.restoreOptimizers(start.saved);
     return trainer;
   }
@@ -85,9 +94,9 @@ export class HeadTrainer {
     const threads = Math.min(1 + (this.helpers?.count ?? 0), batch.length);
     const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
       const mine = batch.filter((_, k) => k % threads === t);
-      return { inputs: batchBaseOutputs(mine.map((s) => s.sample), inputShapes), featureMean: this.featureMean, featureStd: this.featureStd, targets: mine.map((s) => s.targets), norm };
+      return { inputs: batchBaseOutputs(mine.map((s) => s.sample), inputShapes), featureMean: this.featureMean, featureStd: this.featureStd, targets: mine.map((s) => s.targets), norm, photos: batch.length };
     });
-    const weights = parts.length > 1 ? this.trainable.map((n) => [n, this.variables.get(n)!.dataSync() as Float32Array] as [HeadTensorName, Float32Array]) : [];
+    const weights = parts.length > 1 ? this.trainable.map((n) => [n, this.variables.get(n)!.dataSync() as Float32Array] as [TrainedTensorName, Float32Array]) : [];
     // The weights are copied into each message (only the feature data is transferred).
     const others = parts.slice(1).map((part, t) => this.helpers!.step(t, weights, part));
     const results = [partGradients(this.variables, parts[0], this.geometry), ...(await Promise.all(others))];
@@ -110,19 +119,20 @@ export class HeadTrainer {
   async checkpointTensors(): Promise<NamedTensor[]> {
     return [
       ...headTensorNames(this.shape).map((n) => ({ name: `head/${n}`, tensor: this.params[n]! })),
+      ...PRESENCE_TENSORS.filter((n) => this.presence[n]).map((n) => ({ name: `presence/${n}`, tensor: this.presence[n]! })),
       ...(await this.optimizers.head.getWeights()).map((w) => ({ name: `adam/${w.name}`, tensor: w.tensor })),
       ...(this.shape.tailUnits > 0 ? await this.optimizers.tail.getWeights() : []).map((w) => ({ name: `adamTail/${w.name}`, tensor: w.tensor })),
     ];
   }
 
   dispose(): void {
-    tf.dispose(Object.values(this.params));
+    tf.dispose([...Object.values(this.params), ...Object.values(this.presence)]);
     this.optimizers.head.dispose();
     this.optimizers.tail.dispose();
   }
 }
 
-/** The tensors training changes: all but the standardisation, which is measured once. */
-export function trainableTensors(shape: HeadShape): HeadTensorName[] {
-  return headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd');
+/** The tensors training changes: all but the standardisation, which is measured once; and the presence loss's layer when it is on. */
+export function trainableTensors(shape: HeadShape, presence: boolean): TrainedTensorName[] {
+  return [...headTensorNames(shape).filter((n) => n !== 'featureMean' && n !== 'featureStd'), ...(presence ? PRESENCE_TENSORS : [])];
 }

@@ -43,6 +43,11 @@ export interface TrainOptions {
   pseudoLabels?: string;
   /** ...or a model run on them (by default the default model). */
   pseudoModel?: string;
+  /**
+   * Weight of a photo-level multi-label loss on the pooled coarsest features (presence.ts), which trains
+   * the shared layers from which categories each photo holds (tags included); 0 or absent for none.
+   */
+  presenceLoss?: number;
   /** Model input; by default shaped like the photos. */
   input?: { width: number; height: number };
   seed?: number;
