@@ -1,6 +1,6 @@
 // electron-builder's configuration: `npm run dist` builds the installers for the running OS into release/.
 // It needs internet the first time (electron-builder downloads the Electron release zip and its
-// packaging tools); see "Desktop app and installers" in README.md.
+// packaging tools); see "Desktop app and installers" in docs/app.md.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Configuration } from 'electron-builder';

@@ -17,7 +17,7 @@ if (!hasShared) console.log(`SKIP: ${sharedSkipReason}`);
 export const CHROMIUM_ENV = 'FASHION_DETECT_CHROMIUM';
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
-/** Where Playwright keeps the Chromium `npx playwright install chromium` downloads (whether or not it is there). */
+/** Where Playwright keeps the Chromium `npx playwright-core install chromium` downloads (whether or not it is there). */
 function playwrightChromium(): string | undefined {
   try {
     // Loaded here, not at the top: only the browser suites pay for it.
@@ -42,7 +42,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): { path?: str
   if (playwrights && fs.existsSync(playwrights)) return { path: playwrights };
   if (fs.existsSync(DEBIAN_CHROMIUM)) return { path: DEBIAN_CHROMIUM };
   return {
-    reason: `no Chromium (neither ${CHROMIUM_ENV}, nor Playwright's at ${playwrights ?? '(none for this platform)'}, nor ${DEBIAN_CHROMIUM}): apt-get install chromium, or npx playwright install chromium`,
+    reason: `no Chromium (neither ${CHROMIUM_ENV}, nor Playwright's at ${playwrights ?? '(none for this platform)'}, nor ${DEBIAN_CHROMIUM}): apt-get install chromium, or npx playwright-core install chromium`,
   };
 }
 

@@ -1,4 +1,4 @@
-/** Exit statuses of the command line, as documented in the README. */
+/** Exit statuses of the command line, as documented in docs/command-line.md. */
 export const EXIT = {
   ok: 0,
   /** Usage errors and fatal errors. */

@@ -1,5 +1,5 @@
 // Malformed COCO files on import: each is refused with a clear message, or repaired in the documented
-// way (README, "Robustness"), and a refused import changes nothing: not the open images, not a byte of
+// way (docs/app.md, "Robustness"), and a refused import changes nothing: not the open images, not a byte of
 // the saved project. No detector is needed: the boxes come from the files.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,7 +3,7 @@
 // Electron distribution, so nothing is downloaded. Then the packed app itself (extracted from its
 // asar) runs against the fake electron module as the installed app would: models from its
 // resources, photos labelled in worker threads from the unpacked worker script, production
-// dependencies only. The real installers need internet (see README).
+// dependencies only. The real installers need internet (see docs/app.md).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
