@@ -15,6 +15,7 @@ const MAX_SIDE = 1_000_000;
 const EDGE_TOLERANCE = 1;
 
 function mb(bytes: number): string {
+  if (bytes < 2 ** 20) return `${Math.round(bytes / 1024)} KB`;
   return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
 }
 
@@ -40,14 +41,15 @@ export function readJsonFile(file: string, maxBytes = MAX_COCO_BYTES): unknown {
     fs.closeSync(fd);
   }
   if (head.includes(0)) throw new UsageError(`${file}: binary data, not a COCO file (a COCO file is JSON text)`);
-  const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  const first = text.search(/\S/);
+  const start = head.toString('utf8').replace(/^\uFEFF/, '');
+  const first = start.search(/\S/);
   if (first < 0) throw new UsageError(`${file}: ${size > head.length ? `the first ${mb(head.length)} are` : 'it is'} blank space, not a COCO file`);
-  if (text[first] !== '{') {
-    throw new UsageError(`${file}: not a COCO file: it starts with ${JSON.stringify(text.slice(first, first + 20))}, where a COCO file starts with "{"`);
+  if (start[first] !== '{') {
+    throw new UsageError(`${file}: not a COCO file: it starts with ${JSON.stringify(start.slice(first, first + 20))}, where a COCO file starts with "{"`);
   }
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    const text = fs.readFileSync(file, 'utf8');
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     throw new UsageError(`${file}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }

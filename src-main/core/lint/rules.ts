@@ -7,9 +7,11 @@ import type { LintBox, LintCategory, LintPhoto, Problem } from './photos.js';
 const SINGLE_INSTANCE_MIN_PHOTOS = 10;
 /**
  * Share of a category's photos that may have two of it while it still counts as labelled once per
- * photo. train's rule is "never"; lint allows a few, since the faults it looks for break the rule.
+ * photo (one photo at least, from 20 photos on). train's rule is "never"; lint allows a few, since the
+ * faults it looks for break the rule.
  */
 const SINGLE_INSTANCE_TOLERANCE = 0.02;
+const TOLERANCE_FROM_PHOTOS = 20;
 /** A box with a side below this many pixels, or fewer pixels than TINY_AREA, is a slip of the mouse. */
 const TINY_SIDE = 4;
 const TINY_AREA = 64;
@@ -19,7 +21,7 @@ const STACKED_IOU = 0.9;
 /** Scores of the rules: -log10 of how rarely a right label would break them (a judgement, not a fit). */
 export const RULE_SCORES = { tiny: 8, stacked: 6 } as const;
 
-/** The categories the photos label once per photo: in 10 photos or more, and two of them in at most 2% of those. */
+/** The categories the photos label once per photo: in 10 photos or more, and two of them in at most 2% of those (or one). */
 export function singleInstanceCategoryIds(photos: readonly LintPhoto[]): number[] {
   const photosWith = new Map<number, number>();
   const photosWithTwo = new Map<number, number>();
@@ -32,7 +34,10 @@ export function singleInstanceCategoryIds(photos: readonly LintPhoto[]): number[
     }
   }
   return [...photosWith]
-    .filter(([id, n]) => n >= SINGLE_INSTANCE_MIN_PHOTOS && (photosWithTwo.get(id) ?? 0) <= SINGLE_INSTANCE_TOLERANCE * n)
+    .filter(([id, n]) => {
+      const allowed = n >= TOLERANCE_FROM_PHOTOS ? Math.max(1, Math.floor(SINGLE_INSTANCE_TOLERANCE * n)) : 0;
+      return n >= SINGLE_INSTANCE_MIN_PHOTOS && (photosWithTwo.get(id) ?? 0) <= allowed;
+    })
     .map(([id]) => id)
     .sort((a, b) => a - b);
 }
