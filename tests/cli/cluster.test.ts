@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CocoDocument } from '../../src-main/core/formats/coco';
-import { cliPath, drawScene, repoRoot, runCli, tempDir } from '../helpers';
+import { cliPath, repoRoot, runCli, tempDir } from '../helpers';
+import { distinctScene } from './distinct-scene';
 
 const manifestFile = path.join(repoRoot, 'docs/cluster/label-job.yaml');
 const sbatchFile = path.join(repoRoot, 'docs/cluster/label-array.sbatch');
@@ -30,22 +31,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, output }));
   });
-}
-
-/**
- * drawScene's people differ only in colour, which perceptual hashes (grey structure) do not see: seeded
- * blocks on the background make each photo distinct to them, as real photos are.
- */
-async function distinctScene(file: string, seed: number): Promise<void> {
-  let s = seed * 7919;
-  const next = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-  const blocks = Array.from({ length: 8 }, () => {
-    const [x, y, w, h, g] = [next() * 300, next() * 480, 30 + next() * 120, 30 + next() * 160, Math.round(next() * 255)];
-    return `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="rgb(${g},${g},${g})"/>`;
-  });
-  const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="360" height="540">${blocks.join('')}</svg>`);
-  const person = await (await drawScene(360, 540, seed)).png().toBuffer();
-  await sharp(overlay).composite([{ input: person, blend: 'multiply' }]).jpeg({ quality: 90 }).toFile(file);
 }
 
 const withoutInfo = (doc: CocoDocument) => ({ ...doc, info: {} });
