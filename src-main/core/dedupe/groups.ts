@@ -44,33 +44,34 @@ export function keepFirst(a: HashedPhoto, b: HashedPhoto): number {
 }
 
 /**
- * Every pair of photos within the distance, each pair once. A copy cropped at its edges is found
- * through the `inner` hash (the original without a margin) against the copy's `whole`; with `mirror`,
- * the mirror images' hashes are looked up too.
+ * Calls `visit` for every pair of photos within the distance (a pair may come more than once). A copy
+ * cropped at its edges is found through the `inner` hash (the original without a margin) against the
+ * copy's `whole`; with `mirror`, the mirror images' hashes are looked up too.
  */
-export function nearDuplicatePairs(photos: readonly HashedPhoto[], options: NearDuplicateOptions = {}): NearDuplicatePair[] {
-  const maxDistance = options.maxDistance ?? DEFAULT_MAX_DISTANCE;
-  const index = new HammingIndex(photos.map((p) => p.hash.whole), maxDistance);
-  const best = new Map<number, NearDuplicatePair>();
+function forEachNearPair(photos: readonly HashedPhoto[], options: NearDuplicateOptions, visit: (i: number, j: number, distance: number) => void): void {
+  const index = new HammingIndex(photos.map((p) => p.hash.whole), options.maxDistance ?? DEFAULT_MAX_DISTANCE);
   photos.forEach((photo, i) => {
     const queries = [photo.hash.whole, photo.hash.inner];
     if (options.mirror) queries.push(photo.hash.wholeMirror, photo.hash.innerMirror);
-    for (const query of queries) {
-      index.near(query, (j, distance) => {
-        if (j === i) return;
-        const [a, b] = i < j ? [i, j] : [j, i];
-        const key = a * photos.length + b;
-        const known = best.get(key);
-        if (!known || distance < known.distance) best.set(key, { a, b, distance });
-      });
-    }
+    for (const query of queries) index.near(query, (j, distance) => j !== i && visit(i, j, distance));
+  });
+}
+
+/** Every pair of photos within the distance, each pair once with its smallest distance, in index order. */
+export function nearDuplicatePairs(photos: readonly HashedPhoto[], options: NearDuplicateOptions = {}): NearDuplicatePair[] {
+  const best = new Map<number, NearDuplicatePair>();
+  forEachNearPair(photos, options, (i, j, distance) => {
+    const [a, b] = i < j ? [i, j] : [j, i];
+    const key = a * photos.length + b;
+    const known = best.get(key);
+    if (!known || distance < known.distance) best.set(key, { a, b, distance });
   });
   return [...best.values()].sort((x, y) => x.a - y.a || x.b - y.b);
 }
 
-/** Connected components of the pairs, as index lists of two or more. */
-function components(count: number, pairs: readonly NearDuplicatePair[]): number[][] {
-  const parent = Int32Array.from({ length: count }, (_, i) => i);
+/** Photos linked by a chain of near-duplicate pairs, as index lists of two or more (union-find as pairs come). */
+function linkedPhotos(photos: readonly HashedPhoto[], options: NearDuplicateOptions): number[][] {
+  const parent = Int32Array.from({ length: photos.length }, (_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]];
@@ -78,13 +79,13 @@ function components(count: number, pairs: readonly NearDuplicatePair[]): number[
     }
     return i;
   };
-  for (const { a, b } of pairs) {
+  forEachNearPair(photos, options, (a, b) => {
     const ra = root(a);
     const rb = root(b);
     if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
-  }
+  });
   const members = new Map<number, number[]>();
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < photos.length; i++) {
     const r = root(i);
     const list = members.get(r);
     if (list) list.push(i);
@@ -99,7 +100,7 @@ function components(count: number, pairs: readonly NearDuplicatePair[]): number[
  * the order of their first photo's name. Photos without a near-duplicate are in no group.
  */
 export function groupNearDuplicates(photos: readonly HashedPhoto[], options: NearDuplicateOptions = {}): string[][] {
-  return components(photos.length, nearDuplicatePairs(photos, options))
+  return linkedPhotos(photos, options)
     .map((group) => group.map((i) => photos[i]).sort(keepFirst).map((p) => p.name))
     .sort((x, y) => compareNames(x[0], y[0]));
 }

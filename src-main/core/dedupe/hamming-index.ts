@@ -1,6 +1,7 @@
 // Multi-index hashing (Norouzi, Punjani and Fleet, 2012): the 128 bits are dealt into m chunks, each
-// with its own table. Two hashes at most D bits apart agree within floor(D / m) bits on one chunk at
-// least (pigeonhole), so probing each table within that radius finds every neighbour without
+// with its own table. With D = m r + a (a < m), two hashes at most D bits apart differ in at most r
+// bits on one of the first a + 1 chunks, or in at most r - 1 on one of the others (else they would
+// differ in D + 1 bits at least). Probing each table within its radius finds every neighbour without
 // comparing all pairs; the candidates are then checked on all 128 bits.
 import { hashWords, popcount32, type Hash128 } from './phash.js';
 
@@ -24,32 +25,51 @@ function binomial(n: number, k: number): number {
   return r;
 }
 
-/** Keys within `radius` bits of a chunk's key, summed over the m chunks (of 128 / m bits, rounded up). */
-function probesPerQuery(chunks: number, radius: number): number {
-  const bits = Math.ceil(BITS / chunks);
-  let probes = 0;
-  for (let k = 0; k <= radius; k++) probes += binomial(bits, k);
-  return chunks * probes;
+/** The radius each of m chunks is probed within, for neighbours up to maxDistance bits away (-1: not probed). */
+export function chunkRadii(chunks: number, maxDistance: number): number[] {
+  const r = Math.floor(maxDistance / chunks);
+  const a = maxDistance - r * chunks;
+  return Array.from({ length: chunks }, (_, c) => (c <= a ? r : r - 1));
+}
+
+/** The bit positions dealt to chunk c of m: round-robin, so every chunk mixes low and high frequencies (and both hashes). */
+function positionsOf(c: number, chunks: number): number[] {
+  return Array.from({ length: Math.ceil((BITS - c) / chunks) }, (_, i) => c + i * chunks);
 }
 
 /**
  * The number of chunks that costs least for n items at this distance. More chunks: fewer keys to probe
- * in each, but fuller buckets (n / 2^bits candidates a probe, for hashes spread evenly) to compare.
- * A probe into a table too big for the cache costs about what 2.5 comparisons do (measured, 100,000 hashes).
+ * in each, but fuller buckets to compare. Real hash bits are not even (the share of ones of a bit runs
+ * from 0.2 to 1), so a bucket holds n times the chance two hashes share the chunk's key, from `shares`.
+ * A probe into a table too big for the caches costs about what 10 comparisons do, into a middling one 5
+ * (measured as CPU time on 100,000 hashes with the bit shares of real ones).
  */
-export function chunkCountFor(items: number, maxDistance: number): number {
+export function chunkCountFor(items: number, maxDistance: number, shares: readonly number[] = new Array<number>(BITS).fill(0.5)): number {
   let best = Math.ceil(BITS / MAX_CHUNK_BITS);
   let bestCost = Infinity;
   for (let m = best; m <= Math.min(BITS, maxDistance + 1); m++) {
-    const bits = Math.floor(BITS / m);
-    const probes = probesPerQuery(m, Math.floor(maxDistance / m));
-    const cost = probes * (bits >= 15 ? 2.5 : 1) + probes * (items / 2 ** bits);
+    const radii = chunkRadii(m, maxDistance);
+    let cost = 0;
+    for (let c = 0; c < m; c++) {
+      const positions = positionsOf(c, m);
+      let probes = 0;
+      for (let k = 0; k <= radii[c]; k++) probes += binomial(positions.length, k);
+      const sameKey = positions.reduce((p, b) => p * (shares[b] ** 2 + (1 - shares[b]) ** 2), 1);
+      cost += probes * (positions.length >= 17 ? 10 : positions.length >= 14 ? 5 : 1) + probes * items * sameKey;
+    }
     if (cost < bestCost) {
       bestCost = cost;
       best = m;
     }
   }
   return best;
+}
+
+/** The share of ones of each bit over the items. */
+function bitShares(words: Int32Array, items: number): number[] {
+  const ones = new Array<number>(BITS).fill(0);
+  for (let i = 0; i < items; i++) for (let b = 0; b < BITS; b++) ones[b] += (words[i * 4 + (b >>> 5)] >>> (31 - (b & 31))) & 1;
+  return ones.map((n) => (items > 0 ? n / items : 0.5));
 }
 
 function keyOf(words: Int32Array, at: number, positions: readonly number[]): number {
@@ -77,25 +97,26 @@ function flipMasks(bits: number, radius: number): Int32Array {
 export class HammingIndex {
   private readonly words: Int32Array;
   private readonly chunks: Chunk[];
-  /** Per chunk width: the masks of the keys to probe. */
-  private readonly masks = new Map<number, Int32Array>();
+  /** Per chunk: the masks of the keys to probe (none for a chunk not probed). */
+  private readonly masks: Int32Array[];
   /** Last query that reached each item, so a candidate found through two chunks is checked once. */
   private readonly seen: Int32Array;
   private queryCount = 0;
 
+  /** `chunks`: the number of tables (default: the one chunkCountFor estimates costs least). */
   constructor(
     hashes: readonly Hash128[],
     readonly maxDistance: number,
+    chunks?: number,
   ) {
     if (!Number.isInteger(maxDistance) || maxDistance < 0 || maxDistance >= BITS) throw new Error(`max distance ${maxDistance} is not 0 to ${BITS - 1}`);
     this.words = new Int32Array(hashes.length * 4);
     hashes.forEach((h, i) => this.words.set(hashWords(h), i * 4));
     this.seen = new Int32Array(hashes.length).fill(-1);
-    const m = chunkCountFor(hashes.length, maxDistance);
-    const radius = Math.floor(maxDistance / m);
-    // Dealt round-robin, so every chunk mixes low and high frequencies (and the DCT and difference halves).
-    this.chunks = Array.from({ length: m }, (_, c) => this.buildChunk(Array.from({ length: Math.ceil((BITS - c) / m) }, (_, i) => c + i * m)));
-    for (const chunk of this.chunks) if (!this.masks.has(chunk.positions.length)) this.masks.set(chunk.positions.length, flipMasks(chunk.positions.length, radius));
+    const m = chunks ?? chunkCountFor(hashes.length, maxDistance, bitShares(this.words, hashes.length));
+    const radii = chunkRadii(m, maxDistance);
+    this.chunks = Array.from({ length: m }, (_, c) => this.buildChunk(positionsOf(c, m)));
+    this.masks = this.chunks.map((chunk, c) => (radii[c] < 0 ? new Int32Array(0) : flipMasks(chunk.positions.length, radii[c])));
   }
 
   get size(): number {
@@ -125,9 +146,11 @@ export class HammingIndex {
     const q = Int32Array.of(q0, q1, q2, q3);
     const stamp = this.queryCount++;
     const { seen, maxDistance } = this;
-    for (const chunk of this.chunks) {
+    for (let c = 0; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c];
+      const masks = this.masks[c];
+      if (masks.length === 0) continue;
       const key = keyOf(q, 0, chunk.positions);
-      const masks = this.masks.get(chunk.positions.length)!;
       const { offsets, ids, words } = chunk;
       for (let m = 0; m < masks.length; m++) {
         const probe = key ^ masks[m];
