@@ -3,7 +3,7 @@
 // bits on one of the first a + 1 chunks, or in at most r - 1 on one of the others (else they would
 // differ in D + 1 bits at least). Probing each table within its radius finds every neighbour without
 // comparing all pairs; the candidates are then checked on all 128 bits.
-import { hashWords, popcount32, type Hash128 } from './phash.js';
+import { hashWords, type Hash128 } from './phash.js';
 
 const BITS = 128;
 /** Widest chunk: its table has 2^bits + 1 entries. */
@@ -17,6 +17,16 @@ interface Chunk {
   ids: Int32Array;
   /** The items' words in the order of `ids`, so a bucket is read front to back (memory, not the sums, is what costs). */
   words: Int32Array;
+}
+
+/**
+ * Set bits of a 32-bit integer: phash's popcount32, written here again so the hot loop calls a function
+ * of its own module, which every loader lets V8 inline (through a module namespace it may not).
+ */
+function ones(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 function binomial(n: number, k: number): number {
@@ -157,9 +167,9 @@ export class HammingIndex {
         for (let j = offsets[probe], end = offsets[probe + 1]; j < end; j++) {
           const at = j * 4;
           // Most candidates differ in half their bits: the first two words already rule them out.
-          const half = popcount32(q0 ^ words[at]) + popcount32(q1 ^ words[at + 1]);
+          const half = ones(q0 ^ words[at]) + ones(q1 ^ words[at + 1]);
           if (half > maxDistance) continue;
-          const d = half + popcount32(q2 ^ words[at + 2]) + popcount32(q3 ^ words[at + 3]);
+          const d = half + ones(q2 ^ words[at + 2]) + ones(q3 ^ words[at + 3]);
           // Checked for a repeat only when near: most candidates are not, and are never looked up.
           if (d > maxDistance || seen[ids[j]] === stamp) continue;
           seen[ids[j]] = stamp;
