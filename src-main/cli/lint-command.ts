@@ -30,12 +30,12 @@ async function modelProblems(file: string, structure: ReturnType<typeof checkCoc
   const interrupt = stopOnInterrupt('listing what was found so far');
   let result;
   try {
-    report.start(structure.photos.filter((p) => p.boxes.length > 0).length);
     result = await modelDisagreements(structure.photos, structure.categories, {
       imagesDir: opts.images!,
       model,
       workers: opts.workers,
       signal: interrupt.signal,
+      onStart: (total) => report.start(total),
       onProgress: (done) => report.update(done),
     });
   } finally {

@@ -1,5 +1,5 @@
 import { BoxShapeModel } from './box-model.js';
-import { byScore, type LintCategory, type LintPhoto, type Problem } from './photos.js';
+import { byScore, type LintBox, type LintCategory, type LintPhoto, type Problem } from './photos.js';
 import { ruleProblems, singleInstanceCategoryIds } from './rules.js';
 
 /** Shape doubts are listed from this score: about one right box in a thousand looks as odd. */
@@ -38,12 +38,13 @@ export function lintPhotos(photos: readonly LintPhoto[], categories: readonly Li
   const singleInstance = new Set([...singleInstanceCategoryIds(photos), ...(options.singleInstanceCategoryIds ?? [])]);
   const photosWith = new Map<number, number>();
   for (const photo of photos) for (const id of new Set(photo.boxes.map((b) => b.categoryId))) photosWith.set(id, (photosWith.get(id) ?? 0) + 1);
-  const shapeCache = new Map<number, ReturnType<BoxShapeModel['judge']>>();
-  const judge = (box: LintPhoto['boxes'][number], photo: LintPhoto) => {
-    if (!shapeCache.has(box.id)) shapeCache.set(box.id, model.judge(box, photo));
-    return shapeCache.get(box.id);
+  // By the box itself, not its id: a workspace may number boxes per photo.
+  const shapeCache = new Map<LintBox, ReturnType<BoxShapeModel['judge']>>();
+  const judge = (box: LintBox, photo: LintPhoto) => {
+    if (!shapeCache.has(box)) shapeCache.set(box, model.judge(box, photo));
+    return shapeCache.get(box);
   };
-  const context = { categories: new Map(categories.map((c) => [c.id, c])), singleInstance, photosWith, shapeScore: (b: LintPhoto['boxes'][number], p: LintPhoto) => judge(b, p)?.score ?? 0 };
+  const context = { categories: new Map(categories.map((c) => [c.id, c])), singleInstance, photosWith, shapeScore: (b: LintBox, p: LintPhoto) => judge(b, p)?.score ?? 0 };
 
   const problems: Problem[] = [];
   const ranking: RankedBox[] = [];
@@ -54,7 +55,7 @@ export function lintPhotos(photos: readonly LintPhoto[], categories: readonly Li
       if (verdict && verdict.score >= minShape) {
         found.push({ boxId: box.id, photoId: photo.id ?? null, photo: photo.name, kind: 'unusual-box', message: verdict.message, score: verdict.score });
       }
-      const own = found.filter((p) => p.boxId === box.id).map((p) => p.score);
+      const own = found.filter((p) => p.boxId === box.id).map((p) => p.score); // ids are unique within a photo
       ranking.push({ boxId: box.id, photoId: photo.id ?? null, photo: photo.name, score: Math.max(verdict?.score ?? 0, ...own) });
     }
     problems.push(...found);

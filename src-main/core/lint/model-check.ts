@@ -27,6 +27,8 @@ export interface ModelCheckOptions {
   model: ResolvedModel;
   workers?: number;
   signal?: AbortSignal;
+  /** The number of photos the model will run on (those with boxes of categories it knows). */
+  onStart?: (total: number) => void;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,6 +54,7 @@ export async function modelDisagreements(photos: readonly LintPhoto[], categorie
   const todo = photos.filter((p) => p.boxes.some((b) => modelIdOf.has(b.categoryId)));
   const problems: Problem[] = [];
   const unreadable: ModelCheckResult['unreadable'] = [];
+  options.onStart?.(todo.length);
   if (todo.length === 0) return { problems, unreadable, unknownCategories };
   const pool = await DetectorPool.start(options.model, { workers: options.workers, minScore: LOOK_FROM_SCORE });
   let done = 0;
