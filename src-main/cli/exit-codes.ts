@@ -6,6 +6,8 @@ export const EXIT = {
   fatal: 1,
   /** Some files could not be read; the rest were processed. */
   someFilesFailed: 3,
+  /** lint listed problems. */
+  problemsFound: 3,
   /** Stopped by Ctrl-C; what was done was written. */
   interrupted: 130,
 } as const;

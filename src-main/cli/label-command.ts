@@ -7,7 +7,7 @@ import { UsageError } from '../core/base/errors.js';
 import { labelFolder, type LabelProgress } from '../core/label/label-folder.js';
 import { resolveModel } from '../core/models/registry.js';
 import { defaultMinScoreOf } from '../core/models/manifest.js';
-import { parseShard } from '../core/label/shard.js';
+import { resolveShard } from '../core/label/cluster-shard.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';
 
@@ -64,7 +64,7 @@ function progressReporter(kind: LabelOptions['progress']) {
 }
 
 export async function runLabel(dir: string, opts: LabelOptions): Promise<number> {
-  const shard = opts.shard ? parseShard(opts.shard) : undefined;
+  const shard = opts.shard ? resolveShard(opts.shard) : undefined;
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a folder`);
   const outDir = path.dirname(path.resolve(opts.out));
   if (!fs.existsSync(outDir)) throw new UsageError(`${opts.out}: its folder ${outDir} does not exist`);

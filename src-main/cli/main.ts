@@ -8,6 +8,7 @@ import { runInfo } from './info-command.js';
 import { runLabel } from './label-command.js';
 import { runMerge } from './merge-command.js';
 import { runTrain } from './train-command.js';
+import { addDatasetCommands } from './dataset-commands.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from '../core/base/errors.js';
 import { DEFAULT_MIN_SCORE } from '../core/models/manifest.js';
@@ -57,7 +58,7 @@ program
   .addOption(modelOption())
   .addOption(minScoreOption())
   .addOption(new Option('-w, --workers <n>', 'worker threads, each with its own model (default: one per core)').argParser(positiveInt))
-  .addOption(new Option('--shard <K/N>', 'label only the K-th of N stable shares of the files, to spread a folder over machines'))
+  .addOption(new Option('--shard <K/N|auto>', 'label only the K-th of N stable shares of the files, to spread a folder over machines; auto (or auto/N): K and N from a Slurm job array or a Kubernetes Indexed Job'))
   .addOption(new Option('--progress <kind>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
   .action(async (dir: string, opts) => {
     process.exitCode = await runLabel(dir, opts);
@@ -152,6 +153,8 @@ program
   .action(async (opts) => {
     process.exitCode = await runTrain(opts);
   });
+
+addDatasetCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -163,3 +163,28 @@ export function makeThumbnail(file: string, size: number): Promise<Buffer> {
 export function makeDisplayImage(file: string, maxSide = 4096): Promise<Buffer> {
   return uprightJpeg(file, maxSide, 90);
 }
+
+export interface GreyThumbnail extends ImageSize {
+  /** `side` x `side` 8-bit grey pixels of the upright picture, squeezed to a square (not letterboxed). */
+  grey: Buffer;
+  side: number;
+  /** The file's size in bytes. */
+  fileBytes: number;
+}
+
+/** An upright grey square of the picture: what a perceptual hash is computed from (core/dedupe). */
+export async function decodeGreyThumbnail(file: string, side: number): Promise<GreyThumbnail> {
+  const bytes = await readFileBytes(file);
+  const info = await readImageInfo(file, bytes);
+  return decodeOrExplain(file, async () => {
+    const { data, info: out } = await openSharp(bytes)
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('b-w')
+      .resize(side, side, { fit: 'fill' })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (out.channels !== 1 || data.length !== side * side) throw new Error(`decoder returned ${out.channels} channels, ${data.length} bytes for a ${side}x${side} grey thumbnail`);
+    return { width: info.width, height: info.height, grey: data, side, fileBytes: bytes.length };
+  });
+}
