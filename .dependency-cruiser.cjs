@@ -5,17 +5,17 @@
 //   common      plain functions that run anywhere (Node and the renderer); imports nothing
 //   contract    the typed API shared with the renderer (zod schemas); common
 //   core        the library: detect, train, eval, formats (plain Node; no contract, no Electron); common
-//                 base < images < formats < models < detect < label, eval < train
+//                 base < images < formats < dedupe < models < detect < label, eval, lint < train
 //   workspace   the app's workspace on the core, implementing the contract
 //   shell       common (what both transports serve) < electron (main process), preload, web (HTTP server)
 //   cli         the command line, on the core
 //   renderer    the Svelte window (src-renderer): contract and common only
 const src = '^src-main/';
-const coreOrder = ['base', 'images', 'formats', 'models', 'detect', 'label|eval', 'train'];
+const coreOrder = ['base', 'images', 'formats', 'dedupe', 'models', 'detect', 'label|eval|lint', 'train'];
 
 /** core/<lower> must not import core/<higher>; label and eval sit side by side. */
 const coreRules = coreOrder.slice(0, -1).map((lower, i) => ({
-  name: `core-${lower.replace('|', '-')}-below`,
+  name: `core-${lower.replaceAll('|', '-')}-below`,
   comment: `core/${lower} is below ${coreOrder.slice(i + 1).join(', ')}: it may not import them`,
   severity: 'error',
   from: { path: `${src}core/(${lower})/` },

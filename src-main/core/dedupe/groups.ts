@@ -1,4 +1,4 @@
-import { compareNames } from '../formats/coco.js';
+import { compareNames } from '../formats/labelled-images.js';
 import { HammingIndex } from './hamming-index.js';
 import type { PhotoHash } from './phash.js';
 

@@ -1,4 +1,5 @@
-import { compareNames, type CocoDocument } from '../formats/coco.js';
+import type { CocoDocument } from '../formats/coco.js';
+import { compareNames } from '../formats/labelled-images.js';
 
 /** mulberry32: a small seeded generator, so a split is the same on every run and machine. */
 function seededRandom(seed: number): () => number {
