@@ -208,8 +208,9 @@ export class Opening {
       const ids = this.options.categories.join(project.categories);
       img.boxes = saved.boxes.map((b) => ({ ...b, categoryId: ids.get(b.categoryId) ?? b.categoryId }));
     }
-    // Projects of earlier versions name one model for all their photos.
-    img.labelledBy = saved.labelledBy ?? (saved.state === 'done' ? parseModelTag(project.model) : undefined);
+    // Projects of earlier versions (no category list of their own) name one model for all their photos.
+    const earlier = !project.categories && saved.state === 'done';
+    img.labelledBy = saved.labelledBy ?? (earlier ? parseModelTag(project.model) : undefined);
     // A project saved before failures were marked: what the file is now counts as what failed.
     if (img.state === 'failed') img.failedAs = saved.failedAs ?? fileSignature(img.file);
     // Work restored from another folder's project joins this one's.

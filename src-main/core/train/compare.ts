@@ -48,13 +48,16 @@ export async function compareOnHeldBack(
     photos: photos.length,
     current: { id: current.manifest.id, ap50: before.ap50, ap: before.ap },
     trained: { id: trained.manifest.id, ap50: after.ap50, ap: after.ap },
-    perCategory: set.categories.map((c, i) => ({
-      name: c.name,
-      boxes: after.perCategory[i].gtCount,
-      currentAp50: before.perCategory[i].ap50,
-      trainedAp50: after.perCategory[i].ap50,
-      currentAp: before.perCategory[i].ap,
-      trainedAp: after.perCategory[i].ap,
-    })),
+    // The categories with boxes on the held-back photos: the others have no figures to compare.
+    perCategory: set.categories
+      .map((c, i) => ({
+        name: c.name,
+        boxes: after.perCategory[i].gtCount,
+        currentAp50: before.perCategory[i].ap50,
+        trainedAp50: after.perCategory[i].ap50,
+        currentAp: before.perCategory[i].ap,
+        trainedAp: after.perCategory[i].ap,
+      }))
+      .filter((c) => c.boxes > 0),
   };
 }

@@ -19,8 +19,12 @@ export interface TrainingTimings {
   measuredAt: string;
 }
 
-/** fashion-ccp's recipe (width 96, 3 tail units) at 384x576 on 2 cores with the wasm backend (its 16 epochs took 175 s each for 689 photos). */
-const FALLBACK: TrainingTimings = { secondsPerRead: 0.15, secondsPerPhotoEpoch: 0.26, area: 384 * 576, width: 96, tailUnits: 3, measuredAt: '' };
+/**
+ * fashion-ccp's recipe (width 96, 3 tail units) at 384x576 on 2 cores with the wasm backend: its 16
+ * epochs took 175 s each for 689 photos (0.25 s a photo), and a run of 24 photos in the app on a busy
+ * machine read 0.45 s a photo and trained 0.8 s a photo in its one epoch.
+ */
+const FALLBACK: TrainingTimings = { secondsPerRead: 0.35, secondsPerPhotoEpoch: 0.4, area: 384 * 576, width: 96, tailUnits: 3, measuredAt: '' };
 
 /** What was measured here for a head of this width and tail, else the fallback. */
 export function readTimings(file: string, recipe: { width: number; tailUnits: number } = FALLBACK): TrainingTimings {
