@@ -11,7 +11,7 @@ export function checkBoxes(boxes: readonly Box[], categories: WorkspaceCategorie
   for (const box of boxes) {
     if (ids.has(box.id)) throw new ApiError(`box id ${box.id} is used twice`);
     ids.add(box.id);
-    if (!categories.has(box.categoryId)) throw new ApiError(`category ${box.categoryId} is not one of this model's categories`);
+    if (!categories.has(box.categoryId)) throw new ApiError(`category ${box.categoryId} is not one of this workspace's categories`);
   }
 }
 

@@ -6,6 +6,7 @@ import { NANODET_FPN } from '../models/fpn-base.js';
 import type { ResolvedModel } from '../models/registry.js';
 import { MAX_TAIL_UNITS } from '../models/tail.js';
 import { inputSizeFor, type TrainSet } from './dataset.js';
+import type { InitModel } from './init-from-model.js';
 import type { TrainOptions } from './types.js';
 
 /** Distance bins per box side (NanoDet's reg_max + 1). */
@@ -38,6 +39,8 @@ export interface Settings {
   tags?: { sha256: string; images: string; pseudoBoxes: string };
   /** Weight of the photo-level presence loss (presence.ts); absent when off. */
   presenceLoss?: number;
+  /** The model whose weights it started from ("id@version"), where one was given. */
+  init?: string;
 }
 
 /** The options checked before anything is read. */
@@ -64,16 +67,16 @@ function sha256(file: string): string {
 }
 
 /** The settings of a training from its options, defaults filled in, and checked. */
-export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string): Settings {
+export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string, init?: InitModel): Settings {
   const settings: Settings = {
     annotations: path.resolve(opts.annotations),
     annotationsSha256: sha256(opts.annotations),
     images: path.resolve(opts.images),
     base: baseModel.manifest.id,
     input: opts.input ?? inputSizeFor(set.images),
-    width: opts.width ?? 64,
-    context: opts.context ?? true,
-    tailUnits: opts.tailUnits ?? 0,
+    width: opts.width ?? init?.spec.width ?? 64,
+    context: opts.context ?? init?.spec.context ?? true,
+    tailUnits: opts.tailUnits ?? init?.spec.tailUnits ?? 0,
     tailLearningRate: opts.tailLearningRate ?? 0.1,
     repeatThreshold: opts.repeatThreshold ?? 0.3,
     bins: BINS,
@@ -84,6 +87,7 @@ export function resolveSettings(opts: TrainOptions, valSplit: number, set: Train
     zoomOut: opts.zoomOut ?? 0.8,
     ...(opts.tags ? { tags: tagSettings(opts, pseudoModel) } : {}),
     ...(opts.presenceLoss ? { presenceLoss: opts.presenceLoss } : {}),
+    ...(init ? { init: init.tag } : {}),
   };
   if (settings.presenceLoss !== undefined && !(settings.presenceLoss > 0 && settings.presenceLoss <= 10)) throw new OptionError((n) => `${n('presenceLoss')} must be above 0 and at most 10`);
   if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) {
