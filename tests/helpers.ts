@@ -251,3 +251,13 @@ export async function sceneDataset(dir: string, count: number): Promise<string> 
   fs.writeFileSync(file, JSON.stringify({ images, annotations, categories }));
   return file;
 }
+
+/** A COCO file keeping only the categories named (their boxes too), written beside `file` as `<out>`; returns its path. */
+export function keepCategories(file: string, names: string[], out: string): string {
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const kept = doc.categories.filter((c: { name: string }) => names.includes(c.name));
+  const ids = new Set(kept.map((c: { id: number }) => c.id));
+  const target = path.join(path.dirname(file), out);
+  fs.writeFileSync(target, JSON.stringify({ ...doc, categories: kept, annotations: doc.annotations.filter((a: { category_id: number }) => ids.has(a.category_id)) }));
+  return target;
+}

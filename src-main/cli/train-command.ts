@@ -9,11 +9,12 @@ export interface TrainCommandOptions {
   images: string;
   out: string;
   base: string;
+  init?: string;
   epochs: number;
   valSplit: number;
   batchSize: number;
   learningRate: number;
-  width: number;
+  width?: number;
   context: boolean;
   /** `true` when given without a number. */
   tuneTail?: boolean | number;
@@ -52,6 +53,7 @@ const FLAGS: Partial<Record<keyof TrainOptions, string>> = {
   images: '--images',
   out: '--out',
   base: '--base',
+  init: '--init',
   epochs: '--epochs',
   valSplit: '--val-split',
   batchSize: '--batch-size',
@@ -130,13 +132,14 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       images: opts.images,
       out: opts.out,
       base: opts.base,
+      init: opts.init,
       epochs: opts.epochs,
       valSplit: opts.valSplit,
       batchSize: opts.batchSize,
       learningRate: opts.learningRate,
       width: opts.width,
       context: opts.context,
-      tailUnits: opts.tuneTail === true ? 1 : (opts.tuneTail || 0),
+      tailUnits: opts.tuneTail === true ? 1 : (opts.tuneTail || (opts.init ? undefined : 0)),
       tailLearningRate: opts.tailLearningRate,
       repeatThreshold: opts.repeatThreshold,
       zoomOut: opts.zoomOut,

@@ -63,6 +63,11 @@ export const trainingRequestSchema = z
     /** The workspace categories to learn; by default every category with an example. */
     categoryIds: z.array(z.number().int().positive()).max(1000).optional(),
     extraFiles: z.array(trainingFileSchema).max(20).default([]),
+    /**
+     * The slider's score: a photo is reviewed when a person verified its boxes at it. By default the
+     * score of the last getTrainingEstimate (the dialog asks for one when it opens).
+     */
+    minScore: z.number().min(0).max(1).optional(),
   })
   .strict();
 

@@ -4,8 +4,10 @@
 // project-store.ts is the file format; this is when and what gets written.
 import type { ApiEvent, SaveInfo, SaveLocation } from '../contract/api.js';
 import { ApiError } from '../contract/api.js';
+import type { WorkspaceCategories } from './categories.js';
 import type { ImageRecord, ImageSet, RecordKeeper } from './image-set.js';
-import { projectDir, ProjectStore, type LoadedProject, type SavedImage } from './project-store.js';
+import type { WorkspaceModel } from './model.js';
+import { projectDir, ProjectStore, type LoadedProject, type SavedCategories, type SavedImage } from './project-store.js';
 import type { SavedWork } from './saved-work.js';
 
 const FLUSH_DELAY_MS = 120;
@@ -18,8 +20,10 @@ export interface AutosaveOptions {
   savedWork: SavedWork;
   emit: (event: ApiEvent) => void;
   dataDir: string;
-  /** The model named in the project file. */
-  modelTag: string;
+  /** The model in use, named in the project file. */
+  model: WorkspaceModel;
+  /** The workspace's categories, saved with the project (a journal line whenever they change). */
+  categories: WorkspaceCategories;
   location: SaveLocation;
 }
 
@@ -41,6 +45,8 @@ export class Autosave implements RecordKeeper {
   /** The photo last shown in the window (its saved name), and whether that is still to be written. */
   private viewedName: string | null = null;
   private viewedChanged = false;
+  /** The version of the categories the project holds (see WorkspaceCategories.version). */
+  private categoriesWritten = -1;
   private closed = false;
 
   constructor(private readonly options: AutosaveOptions) {
@@ -74,7 +80,8 @@ export class Autosave implements RecordKeeper {
   /** From now on the work of `home` is saved, where its saved work (if any) was, else where the settings say. */
   openHome(home: string, saved: LoadedProject | undefined): void {
     this.location = saved?.location ?? this.location;
-    this.store = new ProjectStore(projectDir(home, this.location, this.options.dataDir), home, this.options.modelTag);
+    this.store = this.newStore(home, this.location);
+    this.categoriesWritten = -1;
     this.savedAt = saved?.savedAt ?? null;
     this.viewedName = saved?.viewed ?? null;
     this.viewedChanged = false;
@@ -128,7 +135,7 @@ export class Autosave implements RecordKeeper {
     this.location = location;
     if (old && home) {
       await this.saving;
-      this.store = new ProjectStore(projectDir(home, location, this.options.dataDir), home, this.options.modelTag);
+      this.store = this.newStore(home, location);
       try {
         this.snapshot();
         old.remove();
@@ -151,17 +158,28 @@ export class Autosave implements RecordKeeper {
     this.closed = true;
   }
 
+  private newStore(home: string, location: SaveLocation): ProjectStore {
+    return new ProjectStore(projectDir(home, location, this.options.dataDir), home, () => ({ model: this.options.model.tag, categories: this.savedCategories() }));
+  }
+
+  private savedCategories(): SavedCategories {
+    return this.options.categories.list.map((c) => ({ id: c.id, name: c.name, supercategory: c.supercategory }));
+  }
+
   private toSaved(img: ImageRecord): SavedImage | undefined {
-    if (img.state !== 'done' && img.state !== 'failed') return undefined;
+    // A labelled photo being labelled again keeps its boxes (and the verified ones stay whatever comes).
+    const state = img.state === 'labelling' && img.boxes.length > 0 ? 'done' : img.state;
+    if (state !== 'done' && state !== 'failed') return undefined;
     return {
       name: this.images.home ? this.images.nameFor(img.file) : img.name,
-      state: img.state,
+      state,
       ...(img.reason ? { reason: img.reason } : {}),
       ...(img.width ? { width: img.width, height: img.height } : {}),
       boxes: img.boxes,
       size: img.size,
       mtimeMs: img.mtimeMs,
       ...(img.state === 'failed' && img.failedAs ? { failedAs: img.failedAs } : {}),
+      ...(img.labelledBy ? { labelledBy: img.labelledBy } : {}),
     };
   }
 
@@ -220,6 +238,12 @@ export class Autosave implements RecordKeeper {
   private async append(store: ProjectStore, records: SavedImage[], forgotten: string[], through: number): Promise<void> {
     this.writing += records.length + forgotten.length;
     try {
+      // Categories added since the last write go first: the boxes after them may use them.
+      const version = this.options.categories.version;
+      if (version !== this.categoriesWritten) {
+        await store.appendCategories(this.savedCategories());
+        this.categoriesWritten = version;
+      }
       await store.append(records, forgotten);
       this.saveFailures = 0;
       this.savedAt = new Date().toISOString();
@@ -267,7 +291,9 @@ export class Autosave implements RecordKeeper {
         else byName.delete(name);
       }
       const viewed = this.viewedName ?? undefined;
+      const version = this.options.categories.version;
       store.snapshot([...byName.values()], viewed);
+      this.categoriesWritten = version;
       this.options.savedWork.snapshotWritten(store.home, { location: this.location, dir: store.dir }, byName, viewed);
       this.savedAt = new Date().toISOString();
     } catch (err) {

@@ -15,6 +15,7 @@ import { importCocoText } from './coco-import.js';
 import type { BoxIds, ImageRecord, ImageSet } from './image-set.js';
 import type { Labelling } from './labelling.js';
 import type { Downloads } from './media.js';
+import { modelTag, parseModelTag, type WorkspaceModel } from './model.js';
 import { requireDialogs } from './opening.js';
 
 export interface ExchangeOptions {
@@ -23,8 +24,8 @@ export interface ExchangeOptions {
   labelling: Labelling;
   boxIds: BoxIds;
   downloads: Downloads;
-  /** Names the model in an export's info. */
-  modelTag: string;
+  /** The model in use, named in an export's info. */
+  model: WorkspaceModel;
   dataDir: string;
   dialogs?: DialogHost;
 }
@@ -39,7 +40,7 @@ export class Exchange {
   private labelledImages(): LabelledImage[] {
     return [...this.options.images.all()]
       .filter((img) => img.state === 'done' && img.width && img.height)
-      .map((img) => ({ name: img.name, width: img.width!, height: img.height!, boxes: img.boxes }));
+      .map((img) => ({ name: img.name, width: img.width!, height: img.height!, boxes: img.boxes, ...(img.labelledBy ? { labelledBy: modelTag(img.labelledBy) } : {}) }));
   }
 
   async exportAnnotations(input: ApiParsedInput<'exportAnnotations'>): Promise<ApiOutput<'exportAnnotations'>> {
@@ -71,7 +72,8 @@ export class Exchange {
         {
           description: `Fashion Detect labels for ${base}`,
           version: '1.0',
-          model: this.options.modelTag,
+          model: this.options.model.tag,
+          models: modelsUsed(images),
           date_created: new Date().toISOString(),
           filter: { categoryIds: input.filter.categoryIds ?? 'all', minScore: filter.minScore, verifiedOnly: filter.verifiedOnly },
         },
@@ -127,11 +129,20 @@ export class Exchange {
     }));
     img.width ??= m.width;
     img.height ??= m.height;
+    // The file's boxes, not a model's of this workspace.
+    img.labelledBy = undefined;
     img.state = 'done';
     img.reason = undefined;
     this.options.labelling.withdraw(img);
     this.options.images.changed(img);
   }
+}
+
+/** The models whose boxes the exported photos hold, with how many photos each labelled. */
+function modelsUsed(images: readonly LabelledImage[]): { id: string; version: string; images: number }[] {
+  const counts = new Map<string, number>();
+  for (const img of images) if (img.labelledBy) counts.set(img.labelledBy, (counts.get(img.labelledBy) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([tag, n]) => ({ ...parseModelTag(tag)!, images: n }));
 }
 
 /** Writes an export's files under its folder (never outside it). */

@@ -7,6 +7,7 @@ import { ApiError, type ApiEvent, type Box, type ImageDetail, type ImageState, t
 import { FileProblem } from '../core/base/errors.js';
 import { readImageInfo } from '../core/images/decode.js';
 import { toPosix } from '../core/images/walk.js';
+import { modelTag, type ModelRef } from './model.js';
 
 export interface ImageRecord {
   id: string;
@@ -23,6 +24,8 @@ export interface ImageRecord {
   mtimeMs?: number;
   /** For a failed image: its file as it was when it failed (see fileSignature), so Label all retries it once it changes. */
   failedAs?: string;
+  /** The model whose boxes these are (the last one that labelled the photo), where known. */
+  labelledBy?: ModelRef;
 }
 
 /** Size and times of a file (ctime catches a change of permissions), or why it cannot be looked at. */
@@ -124,6 +127,7 @@ export class ImageSet {
       ...(img.reason ? { reason: img.reason } : {}),
       count: img.boxes.length,
       ...(img.width ? { width: img.width, height: img.height } : {}),
+      ...(img.labelledBy ? { model: modelTag(img.labelledBy) } : {}),
     };
   }
 
@@ -171,6 +175,7 @@ export class ImageSet {
     img.boxes = [];
     img.width = img.height = undefined;
     img.reason = undefined;
+    img.labelledBy = undefined;
     img.state = 'pending';
     img.revision++;
     this.keeper.forget(img);

@@ -1,12 +1,14 @@
-// Labelling the open photos on core's labelling queue: the detector pool (started on first need,
-// or at once by warmUp), each photo's state while it waits and when its boxes come, and the batch's
-// progress for the window, a few times a second.
+// Labelling the open photos on core's labelling queue: the detector pool of the model in use (started
+// on first need, or at once by warmUp; a new one when the model changes), each photo's state while it
+// waits and when its boxes come (their categories joined to the workspace's by name, the model that
+// found them remembered), and the batch's progress for the window, a few times a second.
 import { ApiError, type ApiEvent, type ApiParsedInput, type BatchProgress } from '../contract/api.js';
 import { DetectorPool } from '../core/detect/detector-pool.js';
 import type { ImageDetections } from '../core/detect/detector.js';
-import { LabelQueue } from '../core/label/label-queue.js';
+import { LabelQueue, type LabelPool } from '../core/label/label-queue.js';
+import type { WorkspaceCategories } from './categories.js';
 import { fileSignature, roundBbox, roundScore, type BoxIds, type ImageRecord, type ImageSet } from './image-set.js';
-import type { WorkspaceModel } from './model.js';
+import type { ModelRef, WorkspaceModel } from './model.js';
 
 /** Boxes below this score are not kept at all; the window's confidence slider works above it. */
 const DEFAULT_DETECT_MIN_SCORE = 0.15;
@@ -15,6 +17,7 @@ const PROGRESS_INTERVAL_MS = 200;
 export interface LabellingOptions {
   images: ImageSet;
   model: WorkspaceModel;
+  categories: WorkspaceCategories;
   boxIds: BoxIds;
   emit: (event: ApiEvent) => void;
   /** Detector worker threads; one per core when absent. */
@@ -22,9 +25,49 @@ export interface LabellingOptions {
   detectMinScore?: number;
 }
 
+/** A model's detector pool, and the photos it has in hand (it closes once they are back, when the model changed). */
+class ModelPool implements LabelPool {
+  private inFlight = 0;
+  private retired = false;
+
+  constructor(
+    readonly pool: DetectorPool,
+    readonly model: ModelRef,
+    /** Which model found each result's boxes. */
+    private readonly sources: WeakMap<ImageDetections, ModelRef>,
+  ) {}
+
+  get workerCount(): number {
+    return this.pool.workerCount;
+  }
+
+  async detect(file: string): Promise<ImageDetections> {
+    this.inFlight++;
+    try {
+      const result = await this.pool.detect(file);
+      this.sources.set(result, this.model);
+      return result;
+    } finally {
+      this.inFlight--;
+      if (this.retired && this.inFlight === 0) void this.pool.close();
+    }
+  }
+
+  /** Another model labels from now on: this pool closes once its photos in hand are back. */
+  retire(): void {
+    this.retired = true;
+    if (this.inFlight === 0) void this.pool.close();
+  }
+}
+
 export class Labelling {
-  private pool: DetectorPool | null = null;
-  private poolStarting: Promise<DetectorPool> | null = null;
+  private pool: ModelPool | null = null;
+  private poolStarting: Promise<ModelPool> | null = null;
+  /** Bumped when the model changes: a pool still starting for the old one is closed when it is ready. */
+  private modelGeneration = 0;
+  /** Pools of earlier models still finishing their photos. */
+  private readonly retired = new Set<ModelPool>();
+  private readonly sources = new WeakMap<ImageDetections, ModelRef>();
   private readonly queue: LabelQueue<ImageRecord>;
   private lastProgress = 0;
   private progressTimer: NodeJS.Timeout | null = null;
@@ -41,7 +84,8 @@ export class Labelling {
       },
       onCancelled: (img) => {
         if (img.state !== 'labelling') return;
-        img.state = 'pending';
+        // A photo that was labelled before (queued to be labelled again) keeps its boxes and state.
+        img.state = img.boxes.length > 0 ? 'done' : 'pending';
         images.announce(img);
       },
       onResult: (img, result) => this.labelled(img, result),
@@ -65,12 +109,45 @@ export class Labelling {
     return { queued: this.enqueue(records, true) };
   }
 
-  /** Labels every pending image, and every failed one whose file changed since it failed. */
-  async labelAll(): Promise<{ queued: number }> {
+  /**
+   * Labels every pending image, and every failed one whose file changed since it failed; with
+   * `relabel`, also the photos another model labelled that nobody reviewed (see relabelable).
+   */
+  async labelAll(input: { relabel?: boolean } = {}): Promise<{ queued: number }> {
     const retry = (img: ImageRecord) => img.state === 'failed' && fileSignature(img.file) !== img.failedAs;
-    const pending = [...this.options.images.all()].filter((img) => (img.state === 'pending' || retry(img)) && !this.queue.has(img));
+    const again = (img: ImageRecord) => Boolean(input.relabel) && this.isRelabelable(img);
+    const pending = [...this.options.images.all()].filter((img) => (img.state === 'pending' || retry(img) || again(img)) && !this.queue.has(img));
     if (this.options.model.problem) throw new ApiError(`cannot label: ${this.options.model.problem}`);
     return { queued: this.enqueue(pending, false) };
+  }
+
+  /** A photo another model (or another version) labelled, on which nobody verified a box: labelling it again loses no one's work. */
+  isRelabelable(img: ImageRecord): boolean {
+    const current = this.options.model.ref;
+    if (img.state !== 'done' || !img.labelledBy || !current) return false;
+    if (img.labelledBy.id === current.id && img.labelledBy.version === current.version) return false;
+    return !img.boxes.some((b) => b.verified);
+  }
+
+  /** How many photos "Relabel" would label again. */
+  relabelableCount(): number {
+    let n = 0;
+    for (const img of this.options.images.all()) if (this.isRelabelable(img)) n++;
+    return n;
+  }
+
+  /**
+   * The model in use changed: photos queued from now on go to its pool; the old pool finishes the
+   * photos it has in hand (their boxes are that model's, and say so) and closes.
+   */
+  modelChanged(): void {
+    this.modelGeneration++;
+    if (this.pool) {
+      this.retired.add(this.pool);
+      this.pool.retire();
+    }
+    this.pool = null;
+    this.poolStarting = null;
   }
 
   async cancel(): Promise<{ cancelled: number }> {
@@ -113,25 +190,35 @@ export class Labelling {
   async close(): Promise<void> {
     this.queue.close();
     const pool = this.pool ?? (this.poolStarting ? await this.poolStarting.catch(() => null) : null);
-    await pool?.close();
+    await Promise.all([pool, ...this.retired].map((p) => p?.pool.close()));
     this.pool = null;
   }
 
-  private getPool(): Promise<DetectorPool> {
+  private getPool(): Promise<ModelPool> {
     if (this.pool) return Promise.resolve(this.pool);
     if (!this.poolStarting) {
       const model = this.options.model;
-      if (!model.resolved) return Promise.reject(new Error(model.problem ?? 'no model'));
-      this.poolStarting = DetectorPool.start(model.resolved, { workers: this.options.workers, minScore: this.options.detectMinScore ?? DEFAULT_DETECT_MIN_SCORE }).then(
+      const resolved = model.resolved;
+      const ref = model.ref;
+      if (!resolved || !ref) return Promise.reject(new Error(model.problem ?? 'no model'));
+      const generation = this.modelGeneration;
+      const starting = DetectorPool.start(resolved, { workers: this.options.workers, minScore: this.options.detectMinScore ?? DEFAULT_DETECT_MIN_SCORE }).then(
         (pool) => {
-          this.pool = pool;
-          return pool;
+          const modelPool = new ModelPool(pool, ref, this.sources);
+          // The model changed while this one was starting: it finishes nothing, so it closes at once.
+          if (generation !== this.modelGeneration) {
+            modelPool.retire();
+            return this.getPool();
+          }
+          this.pool = modelPool;
+          return modelPool;
         },
         (err) => {
-          this.poolStarting = null;
+          if (this.poolStarting === starting) this.poolStarting = null;
           throw err;
         },
       );
+      this.poolStarting = starting;
     }
     return this.poolStarting;
   }
@@ -139,8 +226,10 @@ export class Labelling {
   private labelled(img: ImageRecord, result: ImageDetections): void {
     // A person's boxes stay; the model's earlier boxes are replaced by this run's.
     const kept = img.boxes.filter((b) => b.verified);
-    const fresh = result.detections.map((d) => ({ id: this.options.boxIds.make(), categoryId: d.categoryId, score: roundScore(d.score), bbox: roundBbox(d.bbox), verified: false }));
+    const { categories, boxIds } = this.options;
+    const fresh = result.detections.map((d) => ({ id: boxIds.make(), categoryId: categories.idFor(d.category), score: roundScore(d.score), bbox: roundBbox(d.bbox), verified: false }));
     img.boxes = [...kept, ...fresh];
+    img.labelledBy = this.sources.get(result);
     img.width = result.width;
     img.height = result.height;
     img.state = 'done';

@@ -130,6 +130,8 @@ export class WorkspaceMedia {
     private readonly images: ImageSet,
     readonly downloads: Downloads,
     dataDir: string,
+    /** The precision-recall pictures of the last evaluation, by id. */
+    private readonly plots: (id: string) => Buffer | undefined = () => undefined,
   ) {
     this.cache = new MediaCache(path.join(dataDir, 'thumbnails'));
   }
@@ -139,6 +141,10 @@ export class WorkspaceMedia {
       const entry = this.downloads.get(id);
       if (!entry) return undefined;
       return { bytes: await fs.promises.readFile(entry.file), mimeType: entry.mimeType, fileName: entry.fileName };
+    }
+    if (kind === 'plot') {
+      const png = this.plots(id);
+      return png ? { bytes: png, mimeType: 'image/png' } : undefined;
     }
     const img = this.images.get(id);
     if (!img) return undefined;

@@ -7,8 +7,11 @@ import { ApiError, type ApiEvent, type ApiParsedInput, type DialogHost, type Ope
 import { isImagePath } from '../core/images/decode.js';
 import { findImages } from '../core/images/walk.js';
 import type { Autosave } from './autosave.js';
+import type { WorkspaceCategories } from './categories.js';
 import { fileSignature, type ImageRecord, type ImageSet } from './image-set.js';
 import type { Labelling } from './labelling.js';
+import { parseModelTag, type WorkspaceModel } from './model.js';
+import type { LoadedProject } from './project-store.js';
 import type { SavedImage } from './project-store.js';
 import type { SavedWork } from './saved-work.js';
 
@@ -20,6 +23,8 @@ export interface OpeningOptions {
   savedWork: SavedWork;
   autosave: Autosave;
   labelling: Labelling;
+  categories: WorkspaceCategories;
+  model: WorkspaceModel;
   emit: (event: ApiEvent) => void;
   dialogs?: DialogHost;
   allowPath?: (absolutePath: string) => boolean;
@@ -103,6 +108,11 @@ export class Opening {
   private setHome(dir: string): void {
     const saved = this.options.savedWork.load(dir, true);
     this.options.images.home = dir;
+    // The folder's own category list comes back (its boxes use its ids); the model's names join it.
+    if (saved?.categories) {
+      this.options.categories.restore(saved.categories);
+      this.options.categories.join(this.options.model.resolved?.manifest.categories ?? []);
+    }
     this.options.autosave.openHome(dir, saved);
   }
 
@@ -183,8 +193,9 @@ export class Opening {
   }
 
   /** Brings back a photo's saved work, if it was saved for the file as it is now. */
-  private restore(img: ImageRecord, saved: SavedImage | undefined, st: fs.Stats | undefined, folder: string | undefined): boolean {
-    if (!saved || !st) return false;
+  private restore(img: ImageRecord, found: { saved: SavedImage; project: LoadedProject } | undefined, st: fs.Stats | undefined, folder: string | undefined): boolean {
+    if (!found || !st) return false;
+    const { saved, project } = found;
     const unchanged = (saved.size === undefined || saved.size === st.size) && (saved.mtimeMs === undefined || Math.abs(saved.mtimeMs - st.mtimeMs) < 1);
     if (!unchanged) return false;
     img.state = saved.state;
@@ -192,6 +203,13 @@ export class Opening {
     img.width = saved.width;
     img.height = saved.height;
     img.boxes = saved.boxes;
+    // Another folder's project has categories of its own: its boxes join this workspace's by name.
+    if (folder && folder !== this.options.images.home && project.categories) {
+      const ids = this.options.categories.join(project.categories);
+      img.boxes = saved.boxes.map((b) => ({ ...b, categoryId: ids.get(b.categoryId) ?? b.categoryId }));
+    }
+    // Projects of earlier versions name one model for all their photos.
+    img.labelledBy = saved.labelledBy ?? (saved.state === 'done' ? parseModelTag(project.model) : undefined);
     // A project saved before failures were marked: what the file is now counts as what failed.
     if (img.state === 'failed') img.failedAs = saved.failedAs ?? fileSignature(img.file);
     // Work restored from another folder's project joins this one's.

@@ -30,15 +30,23 @@ export const savedImageSchema = z.object({
   mtimeMs: z.number().nonnegative().optional(),
   /** A failed image's file as it was when it failed: Label all tries it again once that changes. */
   failedAs: z.string().max(200).optional(),
+  /** The model whose boxes these are. */
+  labelledBy: z.object({ id: z.string().min(1), version: z.string() }).optional(),
 });
 export type SavedImage = z.infer<typeof savedImageSchema>;
+
+/** The workspace's own categories (boxes' categoryId are these ids); projects of earlier versions have none. */
+const savedCategoriesSchema = z.array(z.object({ id: z.number().int().positive(), name: z.string().min(1), supercategory: z.string().default('') }));
+export type SavedCategories = z.infer<typeof savedCategoriesSchema>;
 
 const projectSchema = z.object({
   format: z.literal('fashion-detect-project'),
   version: z.literal(1),
   home: z.string(),
   savedAt: z.string(),
+  /** The model in use when it was written ("id@version"); for projects without labelledBy, the one that labelled them. */
   model: z.string().optional(),
+  categories: savedCategoriesSchema.optional(),
   images: z.array(savedImageSchema),
   /** The photo last shown in the window (an image name): reopening the folder starts there. */
   viewed: z.string().optional(),
@@ -54,6 +62,7 @@ const journalLineSchema = z.union([
   z.object({ t: z.literal('forget'), name: z.string() }),
   z.object({ t: z.literal('batch'), images: z.array(savedImageSchema), forgotten: z.array(z.string()) }),
   z.object({ t: z.literal('viewed'), name: z.string() }),
+  z.object({ t: z.literal('categories'), categories: savedCategoriesSchema }),
 ]);
 type JournalLine = z.infer<typeof journalLineSchema>;
 
@@ -70,6 +79,10 @@ export interface LoadedProject {
   savedAt: string | null;
   /** The photo last shown in the window, by name. */
   viewed?: string;
+  /** The workspace's categories as saved (absent in projects of earlier versions). */
+  categories?: SavedCategories;
+  /** The model named by the project ("id@version"). */
+  model?: string;
   /** Lines of the journal that could not be read (a torn last line after a crash is expected). */
   skippedLines: number;
   /** A project file that could not be read: what was wrong, and the name it was moved to (never overwritten). */
@@ -82,6 +95,8 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
   const images = new Map<string, SavedImage>();
   let savedAt: string | null = null;
   let viewed: string | undefined;
+  let categories: SavedCategories | undefined;
+  let model: string | undefined;
   let found = false;
   let damaged: LoadedProject['damaged'];
   if (fs.existsSync(projectFile)) {
@@ -93,6 +108,8 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
         for (const img of parsed.data.images) images.set(img.name, img);
         savedAt = parsed.data.savedAt;
         viewed = parsed.data.viewed;
+        categories = parsed.data.categories;
+        model = parsed.data.model;
       } else {
         reason = `not a Fashion Detect project (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`;
       }
@@ -124,6 +141,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
       if (entry.t === 'image') images.set(entry.image.name, entry.image);
       else if (entry.t === 'forget') images.delete(entry.name);
       else if (entry.t === 'viewed') viewed = entry.name;
+      else if (entry.t === 'categories') categories = entry.categories;
       else {
         for (const image of entry.images) images.set(image.name, image);
         for (const name of entry.forgotten) images.delete(name);
@@ -132,7 +150,8 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
     const mtime = fs.statSync(journalFile).mtime.toISOString();
     if (text.trim() && (!savedAt || mtime > savedAt)) savedAt = mtime;
   }
-  return found ? { location, dir, images, savedAt, skippedLines, ...(viewed ? { viewed } : {}), ...(damaged ? { damaged } : {}) } : undefined;
+  const extra = { ...(viewed ? { viewed } : {}), ...(categories ? { categories } : {}), ...(model ? { model } : {}), ...(damaged ? { damaged } : {}) };
+  return found ? { location, dir, images, savedAt, skippedLines, ...extra } : undefined;
 }
 
 /**
@@ -164,7 +183,8 @@ export class ProjectStore {
   constructor(
     readonly dir: string,
     readonly home: string,
-    private readonly model: string,
+    /** The model in use and the workspace's categories, as the next snapshot writes them. */
+    private readonly current: () => { model: string; categories: SavedCategories },
   ) {
     this.projectFile = path.join(dir, PROJECT_FILE);
     this.journalFile = path.join(dir, JOURNAL_FILE);
@@ -188,6 +208,12 @@ export class ProjectStore {
   /** Records which photo the window shows (a line of its own; the last one read wins). Not work, so not fsynced. */
   async appendViewed(name: string): Promise<void> {
     await this.appendLine({ t: 'viewed', name }, false);
+    this.journalLines++;
+  }
+
+  /** Records the workspace's categories (a line of its own, before the boxes that use them), on disk before it returns. */
+  async appendCategories(categories: SavedCategories): Promise<void> {
+    await this.appendLine({ t: 'categories', categories });
     this.journalLines++;
   }
 
@@ -215,12 +241,14 @@ export class ProjectStore {
   /** Writes the whole project atomically, then empties the journal (replaying it again would be harmless). */
   snapshot(images: SavedImage[], viewed?: string): void {
     fs.mkdirSync(this.dir, { recursive: true });
+    const { model, categories } = this.current();
     const doc: z.infer<typeof projectSchema> = {
       format: 'fashion-detect-project',
       version: 1,
       home: this.home,
       savedAt: new Date().toISOString(),
-      model: this.model,
+      model,
+      categories,
       images,
       ...(viewed ? { viewed } : {}),
     };

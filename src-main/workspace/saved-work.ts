@@ -35,16 +35,17 @@ export class SavedWork {
     return this.byFolder.get(folder);
   }
 
-  /** Saved work for a file: from the home project, or from the project of the folder it was opened from. */
-  find(file: string, home: string | null, openedFolder: string | undefined): SavedImage | undefined {
+  /** Saved work for a file (and the project it is in): from the home project, or from the project of the folder it was opened from. */
+  find(file: string, home: string | null, openedFolder: string | undefined): { saved: SavedImage; project: LoadedProject } | undefined {
     const folders: string[] = [];
     if (home) folders.push(home);
     if (openedFolder && openedFolder !== home) folders.push(openedFolder);
     for (const folder of folders) {
       const rel = path.relative(folder, file);
       if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) continue;
-      const saved = this.load(folder)?.images.get(toPosix(rel));
-      if (saved) return saved;
+      const project = this.load(folder);
+      const saved = project?.images.get(toPosix(rel));
+      if (project && saved) return { saved, project };
     }
     return undefined;
   }

@@ -9,31 +9,43 @@
 //   autosave.ts    journal, snapshots and retries (project-store.ts is the file format)
 //   editing.ts     a person's box lists, checked
 //   exchange.ts    COCO import; COCO, YOLO and VOC export
-//   statistics.ts, settings.ts, media.ts, model.ts, categories.ts
+//   models.ts      the installed models, the switch to another, "Add model folder…" (model.ts: the one in use)
+//   training.ts    training a model on the reviewed photos, in a process of its own
+//   evaluation.ts  the model in use against the reviewed photos
+//   statistics.ts, settings.ts, media.ts, categories.ts (the workspace's own category list)
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ApiEvent, ApiOutput, ApiParsedInput, ApiService, DialogHost, ImageDetail, MediaBytes, MediaKind, OpenResult, SaveInfo } from '../contract/api.js';
+import type { ApiEvent, ApiOutput, ApiParsedInput, ApiService, DialogHost, ImageDetail, MediaBytes, MediaKind, OpenResult, SaveInfo, TrainingStatus } from '../contract/api.js';
+import { userDataDir } from '../core/base/user-data.js';
 import type { ResolvedModel } from '../core/models/registry.js';
+import type { TrainOptions } from '../core/train/types.js';
 import { Autosave } from './autosave.js';
 import { WorkspaceCategories } from './categories.js';
 import { Editing } from './editing.js';
+import { ModelEvaluation } from './evaluation.js';
 import { Exchange } from './exchange.js';
 import { BoxIds, ImageSet } from './image-set.js';
 import { Labelling } from './labelling.js';
 import { Downloads, WorkspaceMedia } from './media.js';
 import { WorkspaceModel } from './model.js';
+import { Models } from './models.js';
 import { Opening } from './opening.js';
 import { SavedWork } from './saved-work.js';
-import { readSaveLocation, writeSaveLocation } from './settings.js';
+import { readChosenModel, readSaveLocation, writeSaveLocation } from './settings.js';
 import { statistics } from './statistics.js';
+import { Training } from './training.js';
 
 export interface WorkspaceOptions {
   /** The app's data folder: settings, thumbnail cache, projects saved "in the app's data folder", exports. */
   dataDir: string;
   /** Receives every event for the window (progress, image changes, saves, errors). */
   emit: (event: ApiEvent) => void;
-  /** The detector model; the registry's default when absent. */
+  /** The detector model; the one chosen in the window last time, else the registry's default, when absent. */
   model?: ResolvedModel;
+  /** Where models trained in the app, added model folders and trainings live: core's userDataDir() when absent. */
+  userDataDir?: string;
+  /** Options every training takes over the app's recipe (tests train tiny heads). */
+  trainingOverrides?: Partial<TrainOptions>;
   /** Detector worker threads; one per core when absent. */
   workers?: number;
   /** Boxes below this score are not kept at all; the confidence slider works above it. */
@@ -62,23 +74,33 @@ export class WorkspaceService implements ApiService {
   private readonly editing: Editing;
   private readonly exchange: Exchange;
   private readonly mediaById: WorkspaceMedia;
+  private readonly models: Models;
+  private readonly training: Training;
+  private readonly evaluation: ModelEvaluation;
 
   constructor(private readonly options: WorkspaceOptions) {
     const { dataDir, emit, dialogs } = options;
     fs.mkdirSync(dataDir, { recursive: true });
-    this.model = new WorkspaceModel(options.model);
-    this.categories = WorkspaceCategories.fromModel(this.model.resolved?.manifest.categories);
+    const userData = options.userDataDir ?? userDataDir();
+    const remembered = readChosenModel(dataDir);
+    const model = (this.model = new WorkspaceModel(options.model, remembered ? { id: remembered, userData } : undefined));
+    // Names a model adds to the list reach the window with the workspace.
+    const categories = (this.categories = WorkspaceCategories.fromModel(model.resolved?.manifest.categories, () => emit({ type: 'workspace' })));
     const boxIds = new BoxIds();
     // Every change to a photo is saved: the image set tells the autosave, which reads the image set.
     const images = (this.images = new ImageSet(emit, { markDirty: (img) => this.autosave.markDirty(img), forget: (img) => this.autosave.forget(img) }));
     const savedWork = (this.savedWork = new SavedWork(dataDir, emit));
-    const autosave = (this.autosave = new Autosave({ images, savedWork, emit, dataDir, modelTag: this.model.tag, location: readSaveLocation(dataDir) }));
-    const labelling = (this.labelling = new Labelling({ images, model: this.model, boxIds, emit, workers: options.workers, detectMinScore: options.detectMinScore }));
-    this.opening = new Opening({ images, savedWork, autosave, labelling, emit, dialogs, allowPath: options.allowPath, uploadsDir: options.uploadsDir, autoLabelLimit: options.autoLabelLimit });
-    this.editing = new Editing(images, this.categories, autosave);
+    const autosave = (this.autosave = new Autosave({ images, savedWork, emit, dataDir, model, categories, location: readSaveLocation(dataDir) }));
+    const labelling = (this.labelling = new Labelling({ images, model, categories, boxIds, emit, workers: options.workers, detectMinScore: options.detectMinScore }));
+    this.opening = new Opening({ images, savedWork, autosave, labelling, categories, model, emit, dialogs, allowPath: options.allowPath, uploadsDir: options.uploadsDir, autoLabelLimit: options.autoLabelLimit });
+    this.editing = new Editing(images, categories, autosave);
     const downloads = new Downloads();
-    this.exchange = new Exchange({ images, categories: this.categories, labelling, boxIds, downloads, modelTag: this.model.tag, dataDir, dialogs });
-    this.mediaById = new WorkspaceMedia(images, downloads, dataDir);
+    this.exchange = new Exchange({ images, categories, labelling, boxIds, downloads, model, dataDir, dialogs });
+    this.models = new Models({ model, categories, labelling, emit, dataDir, userData, dialogs });
+    this.training = new Training({ images, categories, model, userData, emit, overrides: options.trainingOverrides });
+    const trainingSet = () => (model.resolved ? this.models.find(model.resolved.manifest.id)?.trainingSet : undefined);
+    this.evaluation = new ModelEvaluation({ images, categories, model, emit, trainingSet, workers: options.workers });
+    this.mediaById = new WorkspaceMedia(images, downloads, dataDir, (id) => this.evaluation.plot(id));
   }
 
   // Reading the workspace
@@ -94,6 +116,8 @@ export class WorkspaceService implements ApiService {
       model: this.model.info(),
       save: autosave.info(),
       batch: this.labelling.batch,
+      relabelable: this.labelling.relabelableCount(),
+      training: this.training.status(),
       features: { dialogs: Boolean(this.options.dialogs), uploads: Boolean(this.options.uploadsDir) },
     };
   }
@@ -145,6 +169,8 @@ export class WorkspaceService implements ApiService {
     this.savedWork.clear();
     this.autosave.closeHome(readSaveLocation(this.options.dataDir));
     this.labelling.reset();
+    // The next folder starts from the model's categories (or comes back with its own).
+    this.categories.restore(this.model.resolved?.manifest.categories ?? []);
     this.options.emit({ type: 'workspace' });
     return { closed: true };
   }
@@ -155,8 +181,8 @@ export class WorkspaceService implements ApiService {
     return this.labelling.labelImages(input);
   }
 
-  async labelAll(): Promise<{ queued: number }> {
-    return this.labelling.labelAll();
+  async labelAll(input: ApiParsedInput<'labelAll'> = { relabel: false }): Promise<{ queued: number }> {
+    return this.labelling.labelAll(input);
   }
 
   async cancelLabelling(): Promise<{ cancelled: number }> {
@@ -195,10 +221,40 @@ export class WorkspaceService implements ApiService {
     return this.exchange.importCoco(input);
   }
 
-  /** Writes everything and stops the detector workers (the app is quitting). */
+  // Models, training and evaluation
+
+  async listModels(): Promise<ApiOutput<'listModels'>> {
+    return this.models.listModels();
+  }
+
+  async setModel(input: ApiParsedInput<'setModel'>): Promise<ApiOutput<'setModel'>> {
+    return this.models.setModel(input);
+  }
+
+  async addModelFolder(): Promise<ApiOutput<'addModelFolder'>> {
+    return this.models.addModelFolder();
+  }
+
+  async getTrainingEstimate(input: ApiParsedInput<'getTrainingEstimate'>): Promise<ApiOutput<'getTrainingEstimate'>> {
+    return this.training.estimate(input.minScore);
+  }
+
+  async startTraining(input: ApiParsedInput<'startTraining'>): Promise<TrainingStatus> {
+    return this.training.start(input);
+  }
+
+  async cancelTraining(): Promise<TrainingStatus | null> {
+    return this.training.cancel();
+  }
+
+  async evaluateModel(input: ApiParsedInput<'evaluateModel'>): Promise<ApiOutput<'evaluateModel'>> {
+    return this.evaluation.evaluate(input.minScore);
+  }
+
+  /** Writes everything, stops the detector workers and lets a training save its checkpoint (the app is quitting). */
   async close(): Promise<void> {
     this.labelling.stopSending();
-    await this.autosave.close();
+    await Promise.all([this.autosave.close(), this.training.close()]);
     await this.labelling.close();
   }
 }

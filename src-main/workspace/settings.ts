@@ -1,4 +1,5 @@
-// The app's settings file in its data folder: where the work is saved by default.
+// The app's settings file in its data folder: where the work is saved by default, and the model
+// chosen in the window. Each writer changes its own key and keeps the others.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SaveLocation } from '../contract/api.js';
@@ -6,17 +7,41 @@ import { writeFileAtomic } from '../core/base/atomic-write.js';
 
 const settingsFile = (dataDir: string) => path.join(dataDir, 'settings.json');
 
-/** The chosen location, 'beside-images' when none was chosen (or the file cannot be read). */
-export function readSaveLocation(dataDir: string): SaveLocation {
+interface Settings {
+  saveLocation?: SaveLocation;
+  /** The model id chosen with setModel. */
+  model?: string;
+}
+
+function readSettings(dataDir: string): Settings {
   try {
     const raw = JSON.parse(fs.readFileSync(settingsFile(dataDir), 'utf8'));
-    if (raw.saveLocation === 'app-data' || raw.saveLocation === 'beside-images') return raw.saveLocation;
+    return raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {};
   } catch {
-    // no settings yet
+    return {}; // no settings yet
   }
-  return 'beside-images';
+}
+
+function writeSettings(dataDir: string, change: Settings): void {
+  writeFileAtomic(settingsFile(dataDir), JSON.stringify({ ...readSettings(dataDir), ...change }, null, 2));
+}
+
+/** The chosen location, 'beside-images' when none was chosen (or the file cannot be read). */
+export function readSaveLocation(dataDir: string): SaveLocation {
+  const location = readSettings(dataDir).saveLocation;
+  return location === 'app-data' || location === 'beside-images' ? location : 'beside-images';
 }
 
 export function writeSaveLocation(dataDir: string, location: SaveLocation): void {
-  writeFileAtomic(settingsFile(dataDir), JSON.stringify({ saveLocation: location }, null, 2));
+  writeSettings(dataDir, { saveLocation: location });
+}
+
+/** The model chosen in the window last time, if any. */
+export function readChosenModel(dataDir: string): string | undefined {
+  const model = readSettings(dataDir).model;
+  return typeof model === 'string' && model ? model : undefined;
+}
+
+export function writeChosenModel(dataDir: string, id: string): void {
+  writeSettings(dataDir, { model: id });
 }

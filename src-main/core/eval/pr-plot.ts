@@ -68,21 +68,29 @@ function fileSlug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'category';
 }
 
+/** A precision-recall chart as PNG: of one category (its id), or of all of them together (null). */
+export interface PrPlot {
+  categoryId: number | null;
+  /** pr-<category>.png, or pr-all.png. */
+  fileName: string;
+  png: Buffer;
+}
+
 /**
- * One PNG per category with ground truth (IoU .50, .75 and the mean over .50:.95), plus `pr-all.png`
- * averaged over those categories. Returns the files written.
+ * One PNG per category with ground truth (IoU .50, .75 and the mean over .50:.95), plus one averaged
+ * over those categories (`pr-all.png`, categoryId null).
  */
-export async function writePrPlots(result: CocoEvalResult, dir: string): Promise<string[]> {
-  fs.mkdirSync(dir, { recursive: true });
+export async function prPlots(result: Pick<CocoEvalResult, 'recallThresholds' | 'iouThresholds' | 'perCategory' | 'ap' | 'ap50' | 'ap75'>): Promise<PrPlot[]> {
   const recall = result.recallThresholds;
   const withGt = result.perCategory.filter((c) => c.precision !== null);
-  const charts: { file: string; title: string; subtitle: string; precision: number[][] }[] = [];
+  const charts: { categoryId: number | null; file: string; title: string; subtitle: string; precision: number[][] }[] = [];
   const used = new Set<string>();
   for (const c of withGt) {
     let slug = fileSlug(c.name);
     if (used.has(slug)) slug = `${slug}-${c.id}`;
     used.add(slug);
     charts.push({
+      categoryId: c.id,
       file: `pr-${slug}.png`,
       title: `Precision-recall: ${c.name}`,
       subtitle: `${c.gtCount} ground-truth boxes, ${c.detectionCount} detections; AP ${fmt(c.ap)}, AP50 ${fmt(c.ap50)}, AP75 ${fmt(c.ap75)}`,
@@ -92,21 +100,32 @@ export async function writePrPlots(result: CocoEvalResult, dir: string): Promise
   if (withGt.length > 0) {
     const thresholds = result.iouThresholds.map((_, t) => meanRows(withGt.map((c) => c.precision![t])));
     charts.push({
+      categoryId: null,
       file: 'pr-all.png',
       title: 'Precision-recall: mean over categories',
       subtitle: `${withGt.length} categories with ground truth; AP ${fmt(result.ap)}, AP50 ${fmt(result.ap50)}, AP75 ${fmt(result.ap75)}`,
       precision: thresholds,
     });
   }
-  const written: string[] = [];
+  const plots: PrPlot[] = [];
   for (const chart of charts) {
     const svg = prCurveSvg(chart.title, chart.subtitle, recall, [
       { label: 'IoU 0.50', color: '#1f77b4', precision: chart.precision[0] },
       { label: 'IoU 0.75', color: '#ff7f0e', precision: chart.precision[5] },
       { label: 'IoU 0.50:0.95 (mean)', color: '#2ca02c', precision: meanRows(chart.precision) },
     ]);
-    const file = path.join(dir, chart.file);
-    await sharp(Buffer.from(svg)).png().toFile(file);
+    plots.push({ categoryId: chart.categoryId, fileName: chart.file, png: await sharp(Buffer.from(svg)).png().toBuffer() });
+  }
+  return plots;
+}
+
+/** The charts of prPlots written into `dir`. Returns the files written. */
+export async function writePrPlots(result: CocoEvalResult, dir: string): Promise<string[]> {
+  fs.mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const plot of await prPlots(result)) {
+    const file = path.join(dir, plot.fileName);
+    fs.writeFileSync(file, plot.png);
     written.push(file);
   }
   return written;

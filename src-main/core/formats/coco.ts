@@ -12,6 +12,8 @@ export const cocoImageSchema = z.object({
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   license: z.number().int().optional(),
+  /** The model whose boxes these are ("id@version"), where the app knows it. */
+  labelled_by: z.string().optional(),
 });
 
 export const cocoAnnotationSchema = z.object({
@@ -93,7 +95,7 @@ export function buildCocoDocument(images: readonly LabelledImage[], categories: 
   let annotationId = 1;
   exportedBoxes(images, options.filter).forEach(({ image, boxes }, index) => {
     const imageId = index + 1;
-    doc.images.push({ id: imageId, file_name: image.name, width: image.width, height: image.height });
+    doc.images.push({ id: imageId, file_name: image.name, width: image.width, height: image.height, ...(image.labelledBy ? { labelled_by: image.labelledBy } : {}) });
     for (const { box, bbox } of boxes) {
       doc.annotations.push({
         id: annotationId++,

@@ -18,6 +18,8 @@ export interface LabelledImage {
   width: number;
   height: number;
   boxes: readonly LabelBox[];
+  /** The model whose boxes these are ("id@version"), where known. */
+  labelledBy?: string;
 }
 
 /** What an export keeps: the app maps its window's filter to this. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../base/errors.js';
+import { modelFoldersFile, userDataDir, userModelsDir } from '../base/user-data.js';
 import { manifestSchema, type ModelManifest } from './manifest.js';
 import { isUltralyticsExport, ultralyticsManifest } from './ultralytics.js';
 
@@ -85,18 +86,59 @@ export function defaultModelId(root = modelsRoot()): string {
   return id;
 }
 
+/** The folders added with "Add model folder…" (remembered in the app's data folder), in the order added. */
+export function readModelFolders(dataDir = userDataDir()): string[] {
+  try {
+    const raw = JSON.parse(fs.readFileSync(modelFoldersFile(dataDir), 'utf8')) as { folders?: unknown };
+    return Array.isArray(raw.folders) ? raw.folders.filter((f): f is string => typeof f === 'string' && path.isAbsolute(f)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The manifest id of a folder, or undefined when it cannot be read (it is then listed with its problem). */
+function folderId(dir: string): string | undefined {
+  try {
+    return readManifest(dir).id;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * A model by id (a folder under models/) or by the path of a model folder (ours, with manifest.json, or
- * an Ultralytics tfjs export). The weights are checked against their sha256, so a damaged or swapped
- * file is named instead of giving silent wrong boxes.
+ * Where a model id lives: a folder under the built-in models, else one trained in the app
+ * (`<userData>/models/<id>`), else an added folder whose manifest has that id.
  */
-export function resolveModel(ref: string | undefined, root = modelsRoot()): ResolvedModel {
+function findModelDir(id: string, root: string, dataDir: string): string | undefined {
+  const builtIn = path.join(root, id);
+  if (fs.existsSync(builtIn)) return builtIn;
+  const trained = path.join(userModelsDir(dataDir), id);
+  if (fs.existsSync(path.join(trained, 'manifest.json'))) return trained;
+  return readModelFolders(dataDir).find((dir) => fs.existsSync(dir) && folderId(dir) === id);
+}
+
+/** Every model id that can be named: built-in, trained in the app, added folders. */
+export function knownModelIds(root = modelsRoot(), dataDir = userDataDir()): string[] {
+  const trainedRoot = userModelsDir(dataDir);
+  const trained = fs.existsSync(trainedRoot)
+    ? fs.readdirSync(trainedRoot, { withFileTypes: true }).filter((e) => e.isDirectory() && fs.existsSync(path.join(trainedRoot, e.name, 'manifest.json'))).map((e) => e.name)
+    : [];
+  const folders = readModelFolders(dataDir).map(folderId).filter((id): id is string => id !== undefined);
+  return [...new Set([...listModels(root).map((m) => m.manifest.id), ...trained.sort(), ...folders])];
+}
+
+/**
+ * A model by id (built-in, trained in the app, or an added folder: see findModelDir) or by the path of
+ * a model folder (ours, with manifest.json, or an Ultralytics tfjs export). The weights are checked
+ * against their sha256, so a damaged or swapped file is named instead of giving silent wrong boxes.
+ */
+export function resolveModel(ref: string | undefined, root = modelsRoot(), dataDir = userDataDir()): ResolvedModel {
   // FASHION_DETECT_MODEL points the app (and a CLI run without --model) at another model or folder.
   const id = ref ?? (process.env.FASHION_DETECT_MODEL || undefined) ?? defaultModelId(root);
   const looksLikePath = id.includes('/') || id.includes('\\') || id.startsWith('.');
-  const dir = looksLikePath ? path.resolve(id) : path.join(root, id);
-  if (!fs.existsSync(dir)) {
-    const known = listModels(root).map((m) => m.manifest.id).join(', ');
+  const dir = looksLikePath ? path.resolve(id) : findModelDir(id, root, dataDir);
+  if (!dir || !fs.existsSync(dir)) {
+    const known = knownModelIds(root, dataDir).join(', ');
     throw new UsageError(`unknown model "${id}"; installed models: ${known || 'none'}`);
   }
   const model = { dir, manifest: readManifest(dir) };

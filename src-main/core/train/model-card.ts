@@ -79,6 +79,7 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '',
     '## Training',
     '',
+    ...(s.init ? [`- Started from the weights of ${String(s.init)}: its convolutions, its tail where it carries as many units, and the class outputs of the categories it knows by name; the other categories started fresh.`] : []),
     `- ${s.epochs} epochs, batch ${String(s.batchSize)}, Adam, peak learning rate ${String(s.learningRate)} with warm-up and cosine decay.`,
     '- Augmentation: horizontal mirroring' +
       (Number(s.zoomOut) < 1 ? ` and scale (a copy shrunk to ${String(s.zoomOut)} of its size, shown a quarter of the time)` : '') +

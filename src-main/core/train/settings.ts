@@ -6,6 +6,7 @@ import { NANODET_FPN } from '../models/fpn-base.js';
 import type { ResolvedModel } from '../models/registry.js';
 import { MAX_TAIL_UNITS } from '../models/tail.js';
 import { inputSizeFor, type TrainSet } from './dataset.js';
+import type { InitModel } from './init-from-model.js';
 import type { TrainOptions } from './types.js';
 
 /** Distance bins per box side (NanoDet's reg_max + 1). */
@@ -36,6 +37,8 @@ export interface Settings {
   zoomOut: number;
   /** Tagged photos that train too: the tags file, and where the model's boxes on them came from. */
   tags?: { sha256: string; images: string; pseudoBoxes: string };
+  /** The model whose weights it started from ("id@version"), where one was given. */
+  init?: string;
 }
 
 /** The options checked before anything is read. */
@@ -62,16 +65,16 @@ function sha256(file: string): string {
 }
 
 /** The settings of a training from its options, defaults filled in, and checked. */
-export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string): Settings {
+export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string, init?: InitModel): Settings {
   const settings: Settings = {
     annotations: path.resolve(opts.annotations),
     annotationsSha256: sha256(opts.annotations),
     images: path.resolve(opts.images),
     base: baseModel.manifest.id,
     input: opts.input ?? inputSizeFor(set.images),
-    width: opts.width ?? 64,
-    context: opts.context ?? true,
-    tailUnits: opts.tailUnits ?? 0,
+    width: opts.width ?? init?.spec.width ?? 64,
+    context: opts.context ?? init?.spec.context ?? true,
+    tailUnits: opts.tailUnits ?? init?.spec.tailUnits ?? 0,
     tailLearningRate: opts.tailLearningRate ?? 0.1,
     repeatThreshold: opts.repeatThreshold ?? 0.3,
     bins: BINS,
@@ -81,6 +84,7 @@ export function resolveSettings(opts: TrainOptions, valSplit: number, set: Train
     seed: opts.seed ?? 0,
     zoomOut: opts.zoomOut ?? 0.8,
     ...(opts.tags ? { tags: tagSettings(opts, pseudoModel) } : {}),
+    ...(init ? { init: init.tag } : {}),
   };
   if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) {
     throw new OptionError((n) => `${n('tailUnits')}: from 1 to ${MAX_TAIL_UNITS} units`);

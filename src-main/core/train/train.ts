@@ -15,6 +15,8 @@ import { runEpochs } from './epoch-loop.js';
 import { photoJobs, readPhotos, type FeatureReader, type PhotoSample } from './feature-reader.js';
 import { photoFeatures, type FeatureExtractor } from './features.js';
 import { startingHead } from './head-weights.js';
+import { checkInitShape, initialHead, resolveInitModel, type InitModel } from './init-from-model.js';
+import { pretrainedTail } from './pretrained-tail.js';
 import { describeModel, trainingMetrics, writeModel } from './model-writer.js';
 import { EpochSampler, repeatFactors } from './sampling.js';
 import { BINS, checkBase, checkRunOptions, modelId, resolveSettings, settingsDiffer, type Settings } from './settings.js';
@@ -73,6 +75,8 @@ interface Plan {
   /** Tagged photos that train too (tagged-photos.ts): planned, then read. */
   tagged?: TaggedPlan;
   taggedPhotos?: { images: TrainImage[]; info: TaggedInfo };
+  /** The model whose weights it starts from. */
+  init?: InitModel;
   resumed?: { state: CheckpointState; tensors: Map<string, tf.Tensor> };
 }
 
@@ -94,9 +98,11 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
   const tagged = planTagged(opts, set, log);
   const baseModel = resolveModel(opts.base ?? NANODET_FPN.model);
   checkBase(baseModel);
+  const init = opts.init ? resolveInitModel(opts.init, baseModel.manifest.id) : undefined;
   await initBackend();
   const pseudoModel = tagged?.pseudoModel && `${tagged.pseudoModel.manifest.id}@${tagged.pseudoModel.manifest.version}`;
-  const settings = resolveSettings(opts, valSplit, set, baseModel, pseudoModel);
+  const settings = resolveSettings(opts, valSplit, set, baseModel, pseudoModel, init);
+  if (init) checkInitShape(init, { width: settings.width, inChannels: NANODET_FPN.channels });
   modelId(out, opts.id);
   const resumed = readCheckpoint(out);
   if (resumed) {
@@ -108,7 +114,7 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
     log(`resuming from ${path.join(out, CHECKPOINT_JSON)}: epoch ${resumed.state.epoch + 1}, step ${resumed.state.step}`);
   }
   fs.mkdirSync(out, { recursive: true });
-  return { out, epochs, settings, set, singleInstance, baseModel, tagged, resumed };
+  return { out, epochs, settings, set, singleInstance, baseModel, tagged, init, resumed };
 }
 
 /** The frozen base at the training's input size: the graph, and what it gives for each photo. */
@@ -186,7 +192,7 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
   const sampler = new EpochSampler(trainPhotos, repeatFactors(trainImages, set.categories.length, settings.repeatThreshold), settings.batchSize, settings.seed);
   const trainer = await HeadTrainer.create(
     layout.shape,
-    resumed ? { saved: resumed.tensors } : { params: startingHead(layout.shape, plainSamples(trainPhotos), layout.inputShapes, base.graph, settings.seed) },
+    resumed ? { saved: resumed.tensors } : { params: firstHead(plan, layout, base, trainPhotos, log) },
     { head: settings.learningRate, tailShare: settings.tailLearningRate },
     layout.geometry,
     helpers,
@@ -215,10 +221,22 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     const metrics = trainingMetrics(settings, set, counts, { trainSeconds: state.trainSeconds, history: state.history, validation });
     writeModel(out, { description, shape: layout.shape, params: trainer.params }, metrics, { citation: opts.citation, baseModel: plan.baseModel });
     log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50)}, AP ${fmt(validation?.ap)}) in ${formatDuration(state.trainSeconds)} of training`);
-    return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds };
+    const split = { train: [...new Set(trainImages.map((i) => i.fileName))], val: valImages.map((i) => i.fileName) };
+    return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds, split };
   } finally {
     trainer.dispose();
   }
+}
+
+/** The head a new training starts from: the init model's where one was given, else fresh weights. */
+function firstHead(plan: Plan, layout: HeadLayout, base: Base, trainPhotos: readonly PhotoSample[], log: (line: string) => void) {
+  const { settings, init, set } = plan;
+  if (!init) return startingHead(layout.shape, plainSamples(trainPhotos), layout.inputShapes, base.graph, settings.seed);
+  const classes = set.categories.map((c) => c.name);
+  const { params, matched } = initialHead(layout.shape, classes, init, settings.seed, () => pretrainedTail(base.graph, settings.tailUnits));
+  const fresh = classes.filter((c) => !matched.includes(c));
+  log(`starting from ${init.tag}: ${matched.length} of ${classes.length} categories known to it by name${fresh.length > 0 ? `; new: ${fresh.join(', ')}` : ''}`);
+  return params;
 }
 
 /** The samples of the photos as the Detector sees them: neither mirrored nor smaller. */

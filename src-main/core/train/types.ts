@@ -8,6 +8,12 @@ export interface TrainOptions {
   images: string;
   out: string;
   base?: string;
+  /**
+   * An installed 'fpn-head' model (id or folder) whose head and tail the training starts from: classes
+   * matched by name, the others fresh (init-from-model.ts). Its width, context and tail units are the
+   * defaults then.
+   */
+  init?: string;
   epochs?: number;
   valSplit?: number;
   batchSize?: number;
@@ -100,4 +106,6 @@ export interface TrainResult {
   epochs: number;
   validation?: ValidationResult;
   trainSeconds: number;
+  /** The file names (as the COCO file gives them) of the photos trained on and of those held out for validation. */
+  split?: { train: string[]; val: string[] };
 }

@@ -32,6 +32,12 @@ export function createDialogHost(dialog: Dialog, currentWindow: () => BrowserWin
       if (!window) return null;
       return firstChosen(await dialog.showOpenDialog(window, { title: 'Import COCO', properties: ['openFile'], filters: [{ name: 'COCO JSON', extensions: ['json'] }] }));
     },
+    async chooseModelFolder() {
+      const window = currentWindow();
+      if (!window) return null;
+      const title = 'Add model folder: an Ultralytics tfjs export (model.json, metadata.yaml) or a Fashion Detect model folder';
+      return firstChosen(await dialog.showOpenDialog(window, { title, buttonLabel: 'Add model', properties: ['openDirectory'] }));
+    },
     async chooseExportTarget(format: ExportFormat, suggestedName: string) {
       const window = currentWindow();
       if (!window) return null;
