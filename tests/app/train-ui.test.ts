@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySharedPhotos, findChromium, hasShared, launchChromium, repoRoot, sceneDataset, tempDir } from '../helpers';
-import { api, startServer, stopServer, viewerSettled, type Server } from './browser';
+import { copySharedPhotos, drawScene, findChromium, hasShared, launchChromium, repoRoot, sceneDataset, sharedDataset, tempDir } from '../helpers';
+import { api, photoRow, startServer, stopServer, viewerSettled, type Server } from './browser';
 
 const chromium = findChromium();
 const hasChromium = chromium.path !== undefined;
@@ -29,6 +29,19 @@ async function photosToOpen(dir: string): Promise<{ files: string[]; coco?: stri
   return { files: doc.images.map((i: { file_name: string }) => path.join(dir, i.file_name)), coco };
 }
 
+/** Three more photos, opened after the review: the model in use labels them, nobody reviews them. */
+async function extraPhotos(dir: string): Promise<string[]> {
+  fs.mkdirSync(dir, { recursive: true });
+  if (hasShared) {
+    const from = path.join(sharedDataset, 'train/images');
+    const names = fs.readdirSync(from).filter((f) => f.endsWith('.jpg')).sort().slice(PHOTOS, PHOTOS + 3);
+    return names.map((name) => (fs.copyFileSync(path.join(from, name), path.join(dir, name)), path.join(dir, name)));
+  }
+  const files = [1, 2, 3].map((i) => path.join(dir, `later-${i}.jpg`));
+  for (const [i, file] of files.entries()) await (await drawScene(360, 540, 40 + i)).jpeg().toFile(file);
+  return files;
+}
+
 /** Chooses files through a button that opens a file picker ("Open images", "Import COCO…"). */
 async function chooseFiles(page: Page, button: string, files: string[]): Promise<void> {
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: button, exact: true }).click()]);
@@ -43,6 +56,8 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
   let page: Page;
   const pageErrors: string[] = [];
   let userData: string;
+  /** The names of the photos opened after the review. */
+  let later: string[] = [];
 
   beforeAll(async () => {
     fs.mkdirSync(shots, { recursive: true });
@@ -63,7 +78,17 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
     const { files, coco } = await photosToOpen(tempDir('fd-train-photos-'));
     await chooseFiles(page, 'Open images', files);
     // Up to 24 photos are labelled at once, without Label all.
-    await expect.poll(async () => (await api(server!, 'getWorkspace')).images.filter((i: { state: string }) => i.state === 'done').length, { timeout: 240_000, interval: 1000 }).toBe(PHOTOS);
+    const labelled = async () => (await api(server!, 'getWorkspace')).images.filter((i: { state: string }) => i.state === 'done').length;
+    await expect.poll(labelled, { timeout: 240_000, interval: 1000 }).toBe(PHOTOS);
+
+    // Nothing reviewed yet: the dialog says what to do, and will not start.
+    await page.getByRole('button', { name: 'Train model' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Train a model' });
+    await dialog.getByTestId('training-refusal').filter({ hasText: /20/ }).waitFor();
+    await expect(dialog.getByRole('button', { name: 'Start training' }).isDisabled()).resolves.toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
     if (coco) {
       await chooseFiles(page, 'Import COCO…', [coco]);
       await page.getByRole('status').getByText(new RegExp(`^Imported \\d+ boxes for ${PHOTOS} images`)).waitFor();
@@ -81,6 +106,12 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
     const stats = await api(server!, 'getStatistics', { minScore });
     // A photo with no box at the slider has nothing to accept; the rest are reviewed.
     expect(stats.reviewed).toBeGreaterThanOrEqual(20);
+
+    // Three more, labelled by the model in use and left unreviewed (to relabel with the new model).
+    const extra = await extraPhotos(tempDir('fd-train-later-'));
+    later = extra.map((f) => path.basename(f));
+    await chooseFiles(page, 'Open images', extra);
+    await expect.poll(labelled, { timeout: 120_000, interval: 1000 }).toBe(PHOTOS + 3);
   });
 
   it('trains a model with 1 epoch from the dialog "Train a model", with progress', async () => {
@@ -134,6 +165,25 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
     expect(fs.existsSync(path.join(userData, 'models', trained.id))).toBe(true);
     expect((await api(server!, 'getWorkspace')).model.id).toBe(trained.id);
     await page.screenshot({ path: path.join(shots, '24-model-chosen.png') });
+
+    // The three photos nobody reviewed are offered for relabelling; the new model labels them, the
+    // reviewed ones keep their boxes, and the list's tooltip names the model that labelled each.
+    type Summary = { id: string; name: string; model?: string; state: string };
+    const images = (): Promise<Summary[]> => api(server!, 'getWorkspace').then((w) => w.images);
+    const laterIds = (await images()).filter((i) => later.includes(i.name)).map((i) => i.id);
+    expect(laterIds).toHaveLength(3);
+    const firstReviewed = await api(server!, 'getImage', { id: (await images())[0].id });
+    expect(firstReviewed.boxes.some((b: { verified: boolean }) => b.verified)).toBe(true);
+    // Those three, and any of the first photos that had no box to accept.
+    const offer = page.getByRole('button', { name: /^Relabel \d+ photos? nobody reviewed$/ });
+    expect(Number((await offer.textContent())!.match(/\d+/)![0])).toBeGreaterThanOrEqual(3);
+    await offer.click();
+    const tag = `${trained.id}@${trained.version}`;
+    await expect.poll(async () => (await images()).filter((i) => laterIds.includes(i.id) && i.model === tag && i.state === 'done').length, { timeout: 120_000, interval: 1000 }).toBe(3);
+    // A reviewed photo keeps its boxes and the model that labelled it.
+    await expect(api(server!, 'getImage', { id: firstReviewed.id })).resolves.toMatchObject({ boxes: firstReviewed.boxes, model: firstReviewed.model });
+    const row = await photoRow(page, later[0]);
+    await expect.poll(() => row.getAttribute('title')).toContain(`Labelled by ${MODEL_NAME} ${trained.version}`);
 
     await page.getByRole('button', { name: 'Evaluate' }).click();
     const table = page.getByRole('table', { name: 'Evaluation' });

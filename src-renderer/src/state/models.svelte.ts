@@ -9,6 +9,19 @@ import { sync } from './sync.svelte';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * A model's name as the window shows it: a manifest's name may go on to describe it after a colon
+ * ("Fashion (CCP), 13 categories: a head on NanoDet-m's feature pyramid, …"); the description stays
+ * in the title (modelDetails).
+ */
+export function shortName(model: { name: string }): string {
+  const cut = model.name.indexOf(': ');
+  return (cut > 0 ? model.name.slice(0, cut) : model.name).trim() || model.name;
+}
+
+/** "Fashion (CCP), 13 categories 1.2.1". */
+export const modelLabel = (model: { name: string; version: string }) => (model.version ? `${shortName(model)} ${model.version}` : shortName(model));
+
 /** "top, pants, … · MIT · validation AP50 61.2% on 120 photos · trained in the app": what an option's title says. */
 export function modelDetails(m: ModelSummary): string {
   const parts = [`${m.name} ${m.version}`, `Categories: ${m.categories.join(', ') || 'none'}`, `Licence: ${m.license || 'not stated'}`];
@@ -102,7 +115,7 @@ export class Models {
     const id = at > 0 ? tag.slice(0, at) : tag;
     const version = at > 0 ? tag.slice(at + 1) : '';
     const model = this.list.find((m) => m.id === id);
-    return model ? `${model.name} ${version || model.version}` : tag;
+    return model ? modelLabel({ name: model.name, version: version || model.version }) : tag;
   }
 
   /** Labels from now on with this model, and offers to relabel what another model labelled and nobody reviewed. */
@@ -114,7 +127,7 @@ export class Models {
       this.currentId = model.id;
       this.list = this.list.some((m) => m.id === model.id) ? this.list.map((m) => (m.id === model.id ? model : m)) : [...this.list, model];
       await sync.reload();
-      const text = `${model.name} ${model.version} labels the photos from now on`;
+      const text = `${modelLabel(model)} labels the photos from now on`;
       if (relabelable > 0) messages.notify('info', `${text}. ${plural(relabelable, 'photo')} another model labelled and nobody reviewed can be labelled again (your verified boxes stay).`, undefined, { label: `Relabel ${plural(relabelable, 'photo')} nobody reviewed`, run: () => void labelAll(true) });
       else messages.notify('info', text);
       return true;
@@ -132,7 +145,7 @@ export class Models {
       const { cancelled, model } = await call('addModelFolder', {});
       if (cancelled || !model) return;
       await this.loadList();
-      messages.notify('info', `${model.name} ${model.version} added`, undefined, { label: `Use ${model.name}`, run: () => void this.choose(model.id) });
+      messages.notify('info', `${modelLabel(model)} added`, undefined, { label: `Use ${shortName(model)}`, run: () => void this.choose(model.id) });
     } catch (err) {
       messages.report(err);
     }
