@@ -201,6 +201,9 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
     expect(body.some(([, , ap50]) => /\d/.test(ap50))).toBe(true);
     // The photos it trained on are left out: it is measured on the held-back ones.
     await page.getByText(/reviewed photos? were left out: the model was trained on them|reviewed photo was left out/).waitFor();
+    // The precision-recall curves, as pictures the server drew.
+    const curve = page.getByRole('img', { name: 'Precision-recall curves of all categories' });
+    await expect.poll(() => curve.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(100);
     await page.screenshot({ path: path.join(shots, '25-evaluation.png') });
     expect(pageErrors).toEqual([]);
   }, 300_000);
