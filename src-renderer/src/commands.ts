@@ -168,6 +168,8 @@ export function commandForKey(e: KeyboardEvent, focus: Focus): Command | undefin
 
 /** The window's key handler: runs the command of a key, if any. */
 export function dispatchKey(e: KeyboardEvent): void {
+  // While a dialog is open its keys are its own (Enter presses its button, Escape closes it).
+  if (document.querySelector('dialog[open]')) return;
   const command = commandForKey(e, focusOf(e.target as Element | null));
   if (!command) return;
   if (!command.keepDefault) e.preventDefault();

@@ -3,7 +3,6 @@
 // restored, even after the server is killed. Screenshots go to test-results/app/.
 // Needs the build (npm run build: tsc and vite); npm test builds first. Without a Chromium
 // (tests/helpers.ts findChromium) it skips with one line that says why.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/co
 import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
 import { resolveModel } from '../../src-main/core/models/registry';
 import { drawScene, findChromium, hasShared, launchChromium, repoRoot, sharedDataset, tempDir } from '../helpers';
+import { api, boxTags, dropFiles, photoRow, startServer, stopServer, viewerSettled, type Server } from './browser';
 
 const chromium = findChromium();
 const hasChromium = chromium.path !== undefined;
@@ -22,73 +22,7 @@ if (!hasChromium) console.log(`SKIP tests/app/web-ui.test.ts: ${chromium.reason}
 const launchBrowser = () => launchChromium(chromium.path!);
 const shots = path.join(repoRoot, 'test-results', 'app');
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
-
-function startServer(dataDir: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/main/shell/web/main.js'), '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
-      env: { ...process.env, FASHION_DETECT_BACKEND: 'wasm' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the web server did not start:\n${out}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /is at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], child });
-      }
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`the web server exited with ${code}:\n${out}`)));
-  });
-}
-
-function stopServer(server: Server | undefined, signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
-  if (!server || server.child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    server.child.once('exit', () => resolve());
-    server.child.kill(signal);
-  });
-}
-
-async function api<T = any>(server: Server, method: string, input: unknown = {}): Promise<T> {
-  const res = await fetch(`${server.url}api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fashion-detect': '1' }, body: JSON.stringify(input) });
-  const body = (await res.json()) as { ok: boolean; value: T; error?: { message: string } };
-  if (!body.ok) throw new Error(body.error?.message);
-  return body.value;
-}
-
-/** A drop of files on the window, as Chromium delivers it: a DataTransfer with File objects. */
-async function dropFiles(page: Page, files: { name: string; bytes: Buffer; type: string }[]): Promise<void> {
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) {
-      const bin = atob(f.b64);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      dt.items.add(new File([bytes], f.name, { type: f.type }));
-    }
-    return dt;
-  }, files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString('base64') })));
-  await page.dispatchEvent('main', 'dragenter', { dataTransfer });
-  await page.dispatchEvent('main', 'dragover', { dataTransfer });
-  await page.dispatchEvent('main', 'drop', { dataTransfer });
-}
-
 const boxes = (page: Page) => page.getByRole('group', { name: 'Detections' }).getByRole('button');
-
-/** The viewer shows the photo selected in the list (selection is at once, the photo's boxes a moment later). */
-const viewerSettled = (page: Page) =>
-  page.waitForFunction(() => {
-    const option = document.querySelector('[role=option][aria-selected=true]');
-    const photo = document.querySelector('img.photo') as HTMLImageElement | null;
-    return !!option && !!photo && option.getAttribute('aria-label')!.startsWith(`${photo.alt},`);
-  });
 
 /** Every box on screen sits where its bbox maps through the picture's own rectangle. */
 async function expectBoxesAligned(page: Page, server: Server, imageId: string): Promise<number> {
@@ -105,23 +39,6 @@ async function expectBoxesAligned(page: Page, server: Server, imageId: string): 
     expect(r.height).toBeCloseTo(b.bbox[3] * scale, 0);
   }
   return rects.length;
-}
-
-/** The row of a photo in the list, scrolled into view: the list keeps only the rows in view in the page. */
-async function photoRow(page: Page, name: string) {
-  const list = page.getByRole('listbox', { name: 'Images' });
-  const row = list.getByRole('option', { name: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},`) });
-  await list.evaluate((el) => (el.scrollTop = 0));
-  for (;;) {
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    if ((await row.count()) > 0) return row;
-    const moved = await list.evaluate((el) => {
-      const before = el.scrollTop;
-      el.scrollTop += el.clientHeight / 2;
-      return el.scrollTop !== before;
-    });
-    if (!moved) throw new Error(`${name} is not in the list`);
-  }
 }
 
 async function photos(): Promise<{ name: string; bytes: Buffer; type: string }[]> {
@@ -788,6 +705,73 @@ describe.skipIf(!hasChromium)('reviewing: the list\'s filter, Accept and the key
       const boxesOf: Saved[] = (await api(server!, 'getImage', { id: ws.images.find((i: { name: string }) => i.name === name).id })).boxes;
       expect(boxesOf.map((b) => b.verified), name).toEqual([true]);
     }
+  });
+
+  it('places box tags so that none hides or cuts another, where boxes share a top edge, at two zooms', async () => {
+    // A top inside outerwear, a dress over trousers and two narrow shoes side by side share top edges;
+    // a hat and a bag touch the photo's top and right edges.
+    const file = path.join(tempDir('fd-tags-'), 'shared-tops.json');
+    const names = ['top', 'outerwear', 'pants', 'dress', 'footwear', 'bag', 'headwear'];
+    const items: [string, number[], number][] = [
+      ['outerwear', [20, 60, 260, 300], 0.91],
+      ['top', [50, 60, 200, 180], 0.88],
+      ['dress', [60, 250, 180, 140], 0.74],
+      ['pants', [60, 250, 180, 160], 0.69],
+      ['footwear', [80, 412, 36, 30], 0.83],
+      ['footwear', [118, 412, 36, 30], 0.79],
+      ['headwear', [110, 0, 80, 40], 0.66],
+      ['bag', [262, 0, 38, 70], 0.58],
+    ];
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        images: [{ id: 1, file_name: 'a.jpg', width: 300, height: 450 }],
+        categories: names.map((name, i) => ({ id: i + 1, name })),
+        annotations: items.map(([name, bbox, score], i) => ({ id: i + 1, image_id: 1, category_id: names.indexOf(name) + 1, bbox, area: bbox[2] * bbox[3], iscrowd: 0, score })),
+      }),
+    );
+    await page.getByTestId('import-coco-input').setInputFiles(file);
+    await page.getByRole('status').getByText(`Imported ${items.length} boxes for 1 images`).waitFor();
+    await page.getByRole('combobox', { name: 'Show' }).selectOption('all');
+    await page.getByRole('slider', { name: 'Confidence' }).fill('0');
+    await (await photoRow(page, 'a.jpg')).click();
+    await viewerSettled(page);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-box-tag]').length === n, items.length);
+    const viewer = page.getByRole('application', { name: 'Photo viewer' });
+    const view = (await viewer.boundingBox())!;
+
+    /** Every tag whole, inside the viewer, and clear of every other tag. */
+    const expectReadableTags = async (expected?: string[]) => {
+      const tags = await boxTags(page);
+      if (expected) expect(tags.map((t) => t.text).sort()).toEqual(expected.sort());
+      for (const [i, t] of tags.entries()) {
+        expect(t.cut, t.text).toBe(false);
+        expect(t.text).toMatch(/^[a-z]+ \d{1,3}%$/);
+        expect(t.x).toBeGreaterThanOrEqual(view.x - 0.5);
+        expect(t.y).toBeGreaterThanOrEqual(view.y - 0.5);
+        expect(t.x + t.width).toBeLessThanOrEqual(view.x + view.width + 0.5);
+        expect(t.y + t.height).toBeLessThanOrEqual(view.y + view.height + 0.5);
+        for (const u of tags.slice(i + 1)) {
+          const across = Math.min(t.x + t.width, u.x + u.width) - Math.max(t.x, u.x);
+          const down = Math.min(t.y + t.height, u.y + u.height) - Math.max(t.y, u.y);
+          expect(across > 0.5 && down > 0.5, `"${t.text}" and "${u.text}" overlap`).toBe(false);
+        }
+      }
+      return tags;
+    };
+    await expectReadableTags(items.map(([name, , score]) => `${name} ${Math.round(score * 100)}%`));
+    await page.screenshot({ path: path.join(shots, '13-tags-fitted.png') });
+
+    // Zoomed in on the shoes: boxes leave the view at its edges, their tags stay whole inside it.
+    const img = (await page.locator('img.photo').boundingBox())!;
+    await page.mouse.move(img.x + img.width * (118 / 300), img.y + img.height * (412 / 450));
+    for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -240);
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const zoomed = await expectReadableTags();
+    expect(zoomed.map((t) => t.text)).toEqual(expect.arrayContaining(['footwear 83%', 'footwear 79%']));
+    await page.screenshot({ path: path.join(shots, '14-tags-zoomed.png') });
+    await viewer.focus();
+    await page.keyboard.press('f');
   });
 
   it('keeps the viewer, the list and the saved boxes in step under quick keys and a slow connection', async () => {

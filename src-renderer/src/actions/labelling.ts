@@ -1,11 +1,12 @@
-// The batch: label every photo still to label, or stop. Progress comes back as events (see the sync).
+// The batch: label every photo still to label (and, with relabel, the photos another model labelled
+// that nobody reviewed), or stop. Progress comes back as events (see the sync).
 import { call } from '../api';
 import { messages } from '../state/messages.svelte';
 
-export async function labelAll(): Promise<void> {
+export async function labelAll(relabel = false): Promise<void> {
   try {
-    const { queued } = await call('labelAll', {});
-    if (queued === 0) messages.notify('info', 'Every image is labelled already');
+    const { queued } = await call('labelAll', { relabel });
+    if (queued === 0) messages.notify('info', relabel ? 'Nothing to relabel: every photo is labelled by this model or reviewed' : 'Every image is labelled already');
   } catch (err) {
     messages.report(err);
   }

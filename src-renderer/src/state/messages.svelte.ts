@@ -1,5 +1,5 @@
 // Messages to the person: what an action did, and what went wrong. Info messages go away by
-// themselves; errors stay until dismissed.
+// themselves; errors, and messages that offer an action, stay until dismissed.
 import { ApiCallError } from '../api';
 
 export interface Message {
@@ -7,6 +7,13 @@ export interface Message {
   kind: 'info' | 'error';
   text: string;
   details?: string[];
+  /** A button the message offers ("Relabel 12 photos nobody reviewed"); pressing it dismisses the message. */
+  action?: MessageAction;
+}
+
+export interface MessageAction {
+  label: string;
+  run: () => void;
 }
 
 let nextMessage = 1;
@@ -14,12 +21,12 @@ let nextMessage = 1;
 export class Messages {
   list = $state<Message[]>([]);
 
-  notify(kind: Message['kind'], text: string, details?: string[]): void {
+  notify(kind: Message['kind'], text: string, details?: string[], action?: MessageAction): void {
     // The same message again (a key held at the end of the list) is shown once.
-    if (this.list.some((m) => m.kind === kind && m.text === text && !details?.length)) return;
-    const message: Message = { id: nextMessage++, kind, text, details: details?.length ? details : undefined };
+    if (this.list.some((m) => m.kind === kind && m.text === text && !details?.length && !m.action && !action)) return;
+    const message: Message = { id: nextMessage++, kind, text, details: details?.length ? details : undefined, action };
     this.list = [...this.list.slice(-3), message];
-    if (kind === 'info') setTimeout(() => this.dismiss(message.id), 5000);
+    if (kind === 'info' && !action) setTimeout(() => this.dismiss(message.id), 5000);
   }
 
   dismiss(id: number): void {
