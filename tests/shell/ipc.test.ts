@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiMethodNames, parseMediaPath, type ApiHandlers } from '../../src-main/contract/api';
+import { apiMethodNames, mediaKindSchema, parseMediaPath, type ApiHandlers } from '../../src-main/contract/api';
 import { OpenedFiles } from '../../src-main/shell/electron/file-access';
 import { API_CHANNEL, DROP_CHANNEL, EVENT_CHANNEL, MENU_CHANNEL, MENU_COMMANDS, acceptDroppedPaths, answerApiCall } from '../../src-main/shell/electron/ipc';
 import { mediaUrl } from '../../src-main/shell/electron/protocol';
@@ -196,6 +196,8 @@ describe('the compiled preload', () => {
     expect(bridge.mediaUrl('thumbnail', 'i3')).toBe(mediaUrl('thumbnail', 'i3'));
     expect(parseMediaPath(new URL(bridge.mediaUrl('display', 'i12')).pathname)).toEqual({ kind: 'display', id: 'i12' });
     expect(() => bridge.mediaUrl('../../etc', 'i1')).toThrow(/unknown media kind/);
+    // The preload keeps its own list (it imports no code of the contract): every kind the contract has works.
+    for (const kind of mediaKindSchema.options) expect(parseMediaPath(new URL(bridge.mediaUrl(kind, 'x1')).pathname)).toEqual({ kind, id: 'x1' });
   });
 
   it('delivers events to subscribers until they unsubscribe', () => {

@@ -26,7 +26,7 @@ const EVENT_CHANNEL = 'api-event';
 const DROP_CHANNEL = 'dropped-paths';
 const MENU_CHANNEL = 'menu-command';
 const MEDIA_BASE = 'fashion-detect://app/media';
-const MEDIA_KINDS: readonly string[] = ['thumbnail', 'display', 'export'];
+const MEDIA_KINDS: readonly string[] = ['thumbnail', 'display', 'export', 'plot'];
 const MENU_COMMANDS = ['open-images', 'open-folder', 'import-coco', 'export-coco', 'undo', 'redo'] as const;
 type MenuCommand = (typeof MENU_COMMANDS)[number];
 const isMac = process.platform === 'darwin';
