@@ -46,9 +46,10 @@ Object.assign(app, {
   setName(name) {
     this.name = name;
   },
-  getPath: (name) => (name === 'userData' ? userData : path.join(userData, name)),
-  setPath() {
-    throw new Error('setPath is used only with FASHION_DETECT_USER_DATA');
+  getPath: (name) => (name === 'userData' ? record.userDataSetTo ?? userData : path.join(userData, name)),
+  setPath(name, value) {
+    if (name !== 'userData') throw new Error(`setPath(${name}) is not expected`);
+    record.userDataSetTo = value;
   },
   getVersion: () => '0.0.0-test',
   requestSingleInstanceLock() {
@@ -195,6 +196,8 @@ const waitFor = async (check, what, ms = 120_000) => {
 };
 
 async function session() {
+  // The app puts its data (and the models trained in it) in FASHION_DETECT_USER_DATA: here, the test's folder.
+  process.env.FASHION_DETECT_USER_DATA = userData;
   require(path.join(repo, 'dist/main/shell/electron/main.js'));
   if (secondInstance) {
     await new Promise((r) => setTimeout(r, 200));

@@ -52,6 +52,8 @@ describe('the Electron main process (fake electron)', () => {
     expect(record.privilegedSchemes).toEqual([{ scheme: 'fashion-detect', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
     expect(record.privilegedSchemes[0].privileges).not.toHaveProperty('bypassCSP');
     expect(record.protocolSchemes).toEqual(['fashion-detect']);
+    // One data folder for the window's work and the models trained in the app (the CLI's too).
+    expect(record.userDataSetTo).toBe(path.resolve(userData));
   });
 
   it('blocks navigation, new windows, webviews, remote requests and permissions', () => {

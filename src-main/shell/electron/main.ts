@@ -2,6 +2,7 @@
 // the installed app, the profile, the app scheme's privileges), then the single-instance lock; the
 // app itself starts in app.ts.
 import path from 'node:path';
+import { userDataDir } from '../../core/base/user-data.js';
 import { APP_NAME, startApp } from './app.js';
 import type { ElectronMain } from './electron-api.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES } from './security.js';
@@ -15,8 +16,10 @@ if (app.isPackaged && !process.env.FASHION_DETECT_MODELS) {
 }
 
 app.setName(APP_NAME);
-// A separate profile (window state, settings, thumbnails, saved work) for tests or a portable copy.
-if (process.env.FASHION_DETECT_USER_DATA) app.setPath('userData', path.resolve(process.env.FASHION_DETECT_USER_DATA));
+// One data folder for the window's state, settings, thumbnails and saved work and for the models
+// trained in the app, which the command line finds there too: FASHION_DETECT_USER_DATA where set (a
+// separate profile for tests or a portable copy), else the platform's folder for "fashion-detect".
+app.setPath('userData', userDataDir());
 // Before ready: the app's scheme gets an origin and a secure context.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
 
