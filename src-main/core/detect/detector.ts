@@ -1,4 +1,5 @@
 import { initBackend, tf } from '../base/backend.js';
+import type { PhotoHash } from '../dedupe/phash.js';
 import { decodeLetterboxed, type LetterboxedImage } from '../images/decode.js';
 import { imageToInputTensor } from '../models/input-tensor.js';
 import { defaultMinScoreOf } from '../models/manifest.js';
@@ -13,6 +14,8 @@ export interface StageTimings {
   preprocessMs: number;
   inferenceMs: number;
   postprocessMs: number;
+  /** The perceptual hash's time, where the detector worker computed one. */
+  hashMs?: number;
 }
 
 export interface ImageDetections {
@@ -21,6 +24,11 @@ export interface ImageDetections {
   height: number;
   detections: Detection[];
   timings: StageTimings;
+  /**
+   * The photo's perceptual hashes (core/dedupe), from the picture already decoded for the model: the
+   * detector pool's workers add them, so a workspace finds near-duplicates without decoding again.
+   */
+  hash?: PhotoHash;
 }
 
 /**
