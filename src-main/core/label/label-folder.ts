@@ -66,7 +66,7 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
     onResult: (file, result) => {
       lastFile = file;
       labelled.push({ name: relative(result.file), width: result.width, height: result.height, boxes: result.detections });
-      for (const key of Object.keys(stageTotals) as (keyof StageTimings)[]) stageTotals[key] += result.timings[key];
+      for (const key of Object.keys(stageTotals) as (keyof StageTimings)[]) stageTotals[key] += result.timings[key] ?? 0;
     },
     onFailure: (file, reason) => {
       lastFile = file;
