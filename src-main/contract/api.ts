@@ -5,6 +5,7 @@
 //
 //   schemas.ts   images, boxes, the workspace, exports: the building blocks
 //   models.ts    models, training and evaluation
+//   dataset.ts   clean data sets: near-duplicates, unusual boxes, a split export
 //   methods.ts   the methods, name -> input and output
 //   events.ts    events and media
 //   api.ts       the entry point of both transports, and what the shells give the service
@@ -15,6 +16,7 @@ import { apiEventSchema, mediaKindSchema, type ApiEvent, type MediaBytes, type M
 import { apiMethods, isApiMethod, type ApiMethod, type ApiOutput, type ApiParsedInput } from './methods.js';
 import type { ExportFormat } from './schemas.js';
 
+export * from './dataset.js';
 export * from './events.js';
 export * from './methods.js';
 export * from './models.js';
@@ -87,6 +89,8 @@ export interface DialogHost {
   chooseCocoFile(): Promise<string | null>;
   /** "Add model folder…": a folder holding an Ultralytics tfjs export (or a model folder of ours); null when cancelled. */
   chooseModelFolder(): Promise<string | null>;
+  /** A folder for a split export's train.json and val.json; null when cancelled. Absent: the split export says it needs one. */
+  chooseSplitFolder?(suggestedName: string): Promise<string | null>;
 }
 
 /**

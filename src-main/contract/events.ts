@@ -1,6 +1,7 @@
 // What the main side pushes to the window as it happens (IPC 'api-event' in Electron, Server-Sent
 // Events at /api/events), and the binary things the window fetches by id. Shared with the renderer.
 import { z } from 'zod';
+import { hashingProgressSchema } from './dataset.js';
 import { evaluationProgressSchema, trainingStatusSchema } from './models.js';
 import { batchProgressSchema, imageSummarySchema, saveInfoSchema } from './schemas.js';
 
@@ -21,6 +22,8 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('evaluation'), progress: evaluationProgressSchema }),
   /** The installed models changed (one trained or added): fetch the list again. */
   z.object({ type: z.literal('models') }),
+  /** Photos without a perceptual hash being hashed, for the near-duplicates (dataset.ts). */
+  z.object({ type: z.literal('hashing'), progress: hashingProgressSchema }),
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;
 

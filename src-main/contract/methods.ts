@@ -2,6 +2,15 @@
 // these, its input checked before any code runs (handleApiCall in api.ts). Shared with the renderer.
 import { z } from 'zod';
 import {
+  exportSplitInputSchema,
+  exportSplitResultSchema,
+  groupIdSchema,
+  nearDuplicateGroupSchema,
+  nearDuplicatesInputSchema,
+  nearDuplicatesSchema,
+  unusualBoxesSchema,
+} from './dataset.js';
+import {
   evaluationSchema,
   modelSummarySchema,
   trainingEstimateSchema,
@@ -94,6 +103,23 @@ export const apiMethods = {
   cancelTraining: { input: empty, output: trainingStatusSchema.nullable() },
   /** The model in use against the verified boxes of the reviewed photos it was not trained on; progress as 'evaluation' events. */
   evaluateModel: { input: z.object({ minScore: z.number().min(0).max(1) }).strict(), output: evaluationSchema },
+  /** Groups of near-duplicate photos among the open ones, the kept one of each first (dataset.ts). */
+  getNearDuplicates: { input: nearDuplicatesInputSchema, output: nearDuplicatesSchema },
+  /**
+   * Keeps this photo of a group: the others are left out of exports that leave near-duplicates out.
+   * Saved with the work; the window's undo sends the previous choice back (`previous`).
+   */
+  keepNearDuplicate: {
+    input: z.object({ groupId: groupIdSchema, imageId: imageIdSchema }).strict(),
+    output: z.object({ group: nearDuplicateGroupSchema, previous: imageIdSchema }),
+  },
+  /** Boxes that look wrong for their category (size, place, a second one, a sliver), most suspicious first. */
+  getUnusualBoxes: { input: z.object({ minScore: z.number().min(0).max(1).default(0) }).strict(), output: unusualBoxesSchema },
+  /**
+   * COCO files for training and validation, every group of near-duplicates on one side: into a folder
+   * chosen in a dialog in the desktop app, two downloads in the browser build.
+   */
+  exportSplit: { input: exportSplitInputSchema, output: exportSplitResultSchema },
 } as const;
 
 export type ApiMethods = typeof apiMethods;

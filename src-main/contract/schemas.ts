@@ -127,6 +127,8 @@ export const exportFilterSchema = z.object({
   minScore: z.number().min(0).max(1).default(0),
   /** Only boxes a person verified. */
   verifiedOnly: z.boolean().default(false),
+  /** Of each group of near-duplicate photos, only the one kept ("Keep this one", else the largest). */
+  leaveOutNearDuplicates: z.boolean().default(false),
 });
 
 export const exportFormatSchema = z.enum(['coco', 'yolo', 'voc']);
@@ -140,6 +142,8 @@ export const exportResultSchema = z.object({
   annotations: z.number().int().nonnegative(),
   /** Labelled photos not in it: with verifiedOnly, those not (fully) reviewed. */
   leftOut: z.number().int().nonnegative(),
+  /** Near-duplicates left out (leaveOutNearDuplicates); absent without it. */
+  nearDuplicatesLeftOut: z.number().int().nonnegative().optional(),
   /** For the browser build: a media id under kind "export" to download the COCO file or a YOLO/VOC listing. */
   downloadId: z.string().nullable(),
   fileName: z.string().nullable(),

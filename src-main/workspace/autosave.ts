@@ -6,6 +6,7 @@ import type { ApiEvent, SaveInfo, SaveLocation } from '../contract/api.js';
 import { ApiError } from '../contract/api.js';
 import type { WorkspaceCategories } from './categories.js';
 import type { ImageRecord, ImageSet, RecordKeeper } from './image-set.js';
+import type { KeepChoices } from './keep-choices.js';
 import type { WorkspaceModel } from './model.js';
 import { projectDir, ProjectStore, type LoadedProject, type SavedCategories, type SavedImage } from './project-store.js';
 import type { SavedWork } from './saved-work.js';
@@ -24,6 +25,8 @@ export interface AutosaveOptions {
   model: WorkspaceModel;
   /** The workspace's categories, saved with the project (a journal line whenever they change). */
   categories: WorkspaceCategories;
+  /** The photos kept of their near-duplicates, saved with the project (a journal line whenever they change). */
+  kept: KeepChoices;
   location: SaveLocation;
 }
 
@@ -47,6 +50,8 @@ export class Autosave implements RecordKeeper {
   private viewedChanged = false;
   /** The version of the categories the project holds (see WorkspaceCategories.version). */
   private categoriesWritten = -1;
+  /** The version of the near-duplicate choices the project holds (see KeepChoices.version). */
+  private keptWritten = -1;
   private closed = false;
 
   constructor(private readonly options: AutosaveOptions) {
@@ -72,7 +77,8 @@ export class Autosave implements RecordKeeper {
       location: this.location,
       file: this.store?.projectFile ?? null,
       savedAt: this.savedAt,
-      unsaved: this.dirty.size + this.forgotten.size + this.writing,
+      // A choice of near-duplicates not yet written counts as one change.
+      unsaved: this.dirty.size + this.forgotten.size + this.writing + (this.store && this.options.kept.version !== this.keptWritten ? 1 : 0),
       savedThrough: this.savedThrough,
     };
   }
@@ -82,6 +88,8 @@ export class Autosave implements RecordKeeper {
     this.location = saved?.location ?? this.location;
     this.store = this.newStore(home, this.location);
     this.categoriesWritten = -1;
+    // The choices just restored are the ones on disk.
+    this.keptWritten = this.options.kept.version;
     this.savedAt = saved?.savedAt ?? null;
     this.viewedName = saved?.viewed ?? null;
     this.viewedChanged = false;
@@ -107,6 +115,12 @@ export class Autosave implements RecordKeeper {
     this.changeSeq++;
     this.dirty.delete(img.id);
     this.forgotten.add(img.name);
+    this.scheduleFlush();
+  }
+
+  /** A near-duplicate was chosen to keep: work like an edit, written within a moment. */
+  keptChanged(): void {
+    this.changeSeq++;
     this.scheduleFlush();
   }
 
@@ -159,7 +173,7 @@ export class Autosave implements RecordKeeper {
   }
 
   private newStore(home: string, location: SaveLocation): ProjectStore {
-    return new ProjectStore(projectDir(home, location, this.options.dataDir), home, () => ({ model: this.options.model.tag, categories: this.savedCategories() }));
+    return new ProjectStore(projectDir(home, location, this.options.dataDir), home, () => ({ model: this.options.model.tag, categories: this.savedCategories(), kept: this.options.kept.list() }));
   }
 
   private savedCategories(): SavedCategories {
@@ -180,6 +194,7 @@ export class Autosave implements RecordKeeper {
       mtimeMs: img.mtimeMs,
       ...(img.state === 'failed' && img.failedAs ? { failedAs: img.failedAs } : {}),
       ...(img.labelledBy ? { labelledBy: img.labelledBy } : {}),
+      ...(img.hash ? { hash: img.hash } : {}),
     };
   }
 
@@ -196,8 +211,10 @@ export class Autosave implements RecordKeeper {
     this.saving = this.saving.then(async () => {
       const store = this.store;
       if (!store) return;
-      // Every change numbered up to here is in this write.
+      // Every change numbered up to here is in this write. The choices go first: on a failing disk
+      // everything waits for the retry, and nothing is reported saved.
       const through = this.changeSeq;
+      if (!(await this.writeKept(store))) return;
       const records: SavedImage[] = [];
       for (const id of this.dirty) {
         const img = this.images.get(id);
@@ -232,6 +249,25 @@ export class Autosave implements RecordKeeper {
     await store.appendViewed(this.viewedName).catch(() => {
       this.viewedChanged = true;
     });
+  }
+
+  /** The near-duplicate choices, when they changed since written; false when that failed (retried later, nothing reported saved). */
+  private async writeKept(store: ProjectStore): Promise<boolean> {
+    const version = this.options.kept.version;
+    if (version === this.keptWritten) return true;
+    this.writing++;
+    try {
+      await store.appendKept(this.options.kept.list());
+      this.keptWritten = version;
+      return true;
+    } catch (err) {
+      this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });
+      this.saveFailures++;
+      this.scheduleFlush(Math.min(SAVE_RETRY_MS * 2 ** (this.saveFailures - 1), 30_000));
+      return false;
+    } finally {
+      this.writing--;
+    }
   }
 
   /** One journal line; on failure the records are put back and the save is tried again later. */
@@ -292,8 +328,10 @@ export class Autosave implements RecordKeeper {
       }
       const viewed = this.viewedName ?? undefined;
       const version = this.options.categories.version;
+      const keptVersion = this.options.kept.version;
       store.snapshot([...byName.values()], viewed);
       this.categoriesWritten = version;
+      this.keptWritten = keptVersion;
       this.options.savedWork.snapshotWritten(store.home, { location: this.location, dir: store.dir }, byName, viewed);
       this.savedAt = new Date().toISOString();
     } catch (err) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ApiError, type ApiOutput, type ApiParsedInput, type Box, type DialogHost, type ExportFilter } from '../contract/api.js';
 import { importTooLarge } from '../contract/import-limit.js';
 import { writeFileAtomic } from '../core/base/atomic-write.js';
-import { buildCocoDocument } from '../core/formats/coco.js';
+import { buildCocoDocument, type CocoDocument } from '../core/formats/coco.js';
 import { exportedImages, type BoxFilter, type ExportFile, type LabelledImage } from '../core/formats/labelled-images.js';
 import { buildVocExport } from '../core/formats/voc.js';
 import { buildYoloExport } from '../core/formats/yolo.js';
@@ -16,6 +16,7 @@ import type { BoxIds, ImageRecord, ImageSet } from './image-set.js';
 import type { Labelling } from './labelling.js';
 import type { Downloads } from './media.js';
 import { modelTag, parseModelTag, type WorkspaceModel } from './model.js';
+import type { NearDuplicates } from './near-duplicates.js';
 import { requireDialogs } from './opening.js';
 
 export interface ExchangeOptions {
@@ -28,6 +29,17 @@ export interface ExchangeOptions {
   model: WorkspaceModel;
   dataDir: string;
   dialogs?: DialogHost;
+  /** Groups of near-duplicates, for exports that leave them out. */
+  nearDuplicates: NearDuplicates;
+}
+
+/** The photos an export holds, and those left out. */
+export interface ExportSet {
+  images: LabelledImage[];
+  /** Labelled photos the filter left out (verifiedOnly: not reviewed). */
+  leftOut: number;
+  /** Near-duplicates left out, where asked for. */
+  nearDuplicatesLeftOut?: number;
 }
 
 /** The window's filter, as the formats take it. */
@@ -43,17 +55,54 @@ export class Exchange {
       .map((img) => ({ name: img.name, width: img.width!, height: img.height!, boxes: img.boxes, ...(img.labelledBy ? { labelledBy: modelTag(img.labelledBy) } : {}) }));
   }
 
-  async exportAnnotations(input: ApiParsedInput<'exportAnnotations'>): Promise<ApiOutput<'exportAnnotations'>> {
-    const { format } = input;
-    const filter = toBoxFilter(input.filter);
+  /**
+   * The photos an export holds: labelled, kept by the filter (verifiedOnly: reviewed), and with
+   * leaveOutNearDuplicates only the kept photo of each group of near-duplicates among them.
+   */
+  async exportSet(filter: ExportFilter): Promise<ExportSet> {
     const labelled = this.labelledImages();
     if (labelled.length === 0) throw new ApiError('nothing to export yet: label some images first');
-    const images = exportedImages(labelled, filter);
+    let images = exportedImages(labelled, toBoxFilter(filter));
     if (images.length === 0) {
       throw new ApiError('no photo is reviewed yet, so an export of verified boxes only would be empty: accept the boxes of a photo (A) once they are right, or export without "Verified boxes only"');
     }
+    const leftOut = labelled.length - images.length;
+    if (!filter.leaveOutNearDuplicates) return { images, leftOut };
+    const out = await this.options.nearDuplicates.leftOutAmong(images.map((i) => i.name));
+    images = images.filter((i) => !out.has(i.name));
+    return { images, leftOut, nearDuplicatesLeftOut: out.size };
+  }
+
+  /** The folder's name, as exports are named after it. */
+  get baseName(): string {
     const home = this.options.images.home;
-    const base = home ? path.basename(home) : 'images';
+    return home ? path.basename(home) : 'images';
+  }
+
+  /** The COCO document of an export set, its info saying what was asked for. */
+  cocoDocument(set: ExportSet, filter: ExportFilter): CocoDocument {
+    const boxFilter = toBoxFilter(filter);
+    return buildCocoDocument(
+      set.images,
+      this.options.categories.list,
+      {
+        description: `Fashion Detect labels for ${this.baseName}`,
+        version: '1.0',
+        model: this.options.model.tag,
+        models: modelsUsed(set.images),
+        date_created: new Date().toISOString(),
+        filter: { categoryIds: filter.categoryIds ?? 'all', minScore: boxFilter.minScore, verifiedOnly: boxFilter.verifiedOnly, leaveOutNearDuplicates: filter.leaveOutNearDuplicates },
+        ...(set.nearDuplicatesLeftOut !== undefined ? { near_duplicates_left_out: set.nearDuplicatesLeftOut } : {}),
+      },
+      { filter: boxFilter, roundScores: true },
+    );
+  }
+
+  async exportAnnotations(input: ApiParsedInput<'exportAnnotations'>): Promise<ApiOutput<'exportAnnotations'>> {
+    const { format } = input;
+    const filter = toBoxFilter(input.filter);
+    const set = await this.exportSet(input.filter);
+    const base = this.baseName;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     const suggested = format === 'coco' ? `${base}.coco.json` : `${base}-${format}`;
     let target: string | null;
@@ -64,26 +113,14 @@ export class Exchange {
       // Unique: two exports within a second must not share a file (each keeps its own download).
       target = path.join(this.options.dataDir, 'exports', `${stamp}-${randomBytes(3).toString('hex')}-${suggested}`);
     }
-    const counted = { images: images.length, annotations: 0, leftOut: labelled.length - images.length };
+    const counted = { images: set.images.length, annotations: 0, leftOut: set.leftOut, ...(set.nearDuplicatesLeftOut !== undefined ? { nearDuplicatesLeftOut: set.nearDuplicatesLeftOut } : {}) };
     if (format === 'coco') {
-      const doc = buildCocoDocument(
-        images,
-        this.options.categories.list,
-        {
-          description: `Fashion Detect labels for ${base}`,
-          version: '1.0',
-          model: this.options.model.tag,
-          models: modelsUsed(images),
-          date_created: new Date().toISOString(),
-          filter: { categoryIds: input.filter.categoryIds ?? 'all', minScore: filter.minScore, verifiedOnly: filter.verifiedOnly },
-        },
-        { filter, roundScores: true },
-      );
+      const doc = this.cocoDocument(set, input.filter);
       counted.annotations = doc.annotations.length;
       fs.mkdirSync(path.dirname(target), { recursive: true });
       writeFileAtomic(target, JSON.stringify(doc, null, 1));
     } else {
-      const { files, annotations } = (format === 'yolo' ? buildYoloExport : buildVocExport)(images, this.options.categories.list, filter);
+      const { files, annotations } = (format === 'yolo' ? buildYoloExport : buildVocExport)(set.images, this.options.categories.list, filter);
       counted.annotations = annotations;
       writeExportFolder(target, files);
     }

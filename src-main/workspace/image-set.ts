@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type ApiEvent, type Box, type ImageDetail, type ImageState, type ImageSummary } from '../contract/api.js';
 import { FileProblem } from '../core/base/errors.js';
+import type { PhotoHash } from '../core/dedupe/phash.js';
 import { readImageInfo } from '../core/images/decode.js';
 import { toPosix } from '../core/images/walk.js';
 import { modelTag, type ModelRef } from './model.js';
@@ -26,6 +27,8 @@ export interface ImageRecord {
   failedAs?: string;
   /** The model whose boxes these are (the last one that labelled the photo), where known. */
   labelledBy?: ModelRef;
+  /** The picture's perceptual hashes, for the near-duplicates: from the detector, or hashed from the file when asked for. */
+  hash?: PhotoHash;
 }
 
 /** Size and times of a file (ctime catches a change of permissions), or why it cannot be looked at. */
@@ -176,6 +179,7 @@ export class ImageSet {
     img.width = img.height = undefined;
     img.reason = undefined;
     img.labelledBy = undefined;
+    img.hash = undefined;
     img.state = 'pending';
     img.revision++;
     this.keeper.forget(img);

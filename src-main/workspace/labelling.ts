@@ -230,6 +230,8 @@ export class Labelling {
     const fresh = result.detections.map((d) => ({ id: boxIds.make(), categoryId: categories.idFor(d.category), score: roundScore(d.score), bbox: roundBbox(d.bbox), verified: false }));
     img.boxes = [...kept, ...fresh];
     img.labelledBy = this.sources.get(result);
+    // The detector hashed the picture it decoded: the near-duplicates need no decode of their own.
+    if (result.hash) img.hash = result.hash;
     img.width = result.width;
     img.height = result.height;
     img.state = 'done';

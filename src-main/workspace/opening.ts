@@ -9,6 +9,7 @@ import { findImages } from '../core/images/walk.js';
 import type { Autosave } from './autosave.js';
 import type { WorkspaceCategories } from './categories.js';
 import { fileSignature, type ImageRecord, type ImageSet } from './image-set.js';
+import type { KeepChoices } from './keep-choices.js';
 import type { Labelling } from './labelling.js';
 import { parseModelTag, type WorkspaceModel } from './model.js';
 import type { LoadedProject } from './project-store.js';
@@ -25,6 +26,8 @@ export interface OpeningOptions {
   labelling: Labelling;
   categories: WorkspaceCategories;
   model: WorkspaceModel;
+  /** The photos kept of their near-duplicates: the home folder's saved choices come back. */
+  kept: KeepChoices;
   emit: (event: ApiEvent) => void;
   dialogs?: DialogHost;
   allowPath?: (absolutePath: string) => boolean;
@@ -108,6 +111,7 @@ export class Opening {
   private setHome(dir: string): void {
     const saved = this.options.savedWork.load(dir, true);
     this.options.images.home = dir;
+    this.options.kept.restore(saved?.kept ?? []);
     // The folder's own category list comes back (its boxes use its ids); the model's names join it.
     if (saved?.categories) {
       this.options.categories.restore(saved.categories);
@@ -203,6 +207,7 @@ export class Opening {
     img.width = saved.width;
     img.height = saved.height;
     img.boxes = saved.boxes;
+    img.hash = saved.hash;
     // Another folder's project has categories of its own: its boxes join this workspace's by name.
     if (folder && folder !== this.options.images.home && project.categories) {
       const ids = this.options.categories.join(project.categories);

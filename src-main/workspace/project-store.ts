@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { boxSchema, type SaveLocation } from '../contract/api.js';
 import { writeFileAtomic } from '../core/base/atomic-write.js';
+import { isPhotoHash, type PhotoHash } from '../core/dedupe/phash.js';
 import { errnoReason } from '../core/images/walk.js';
 
 /** The folder next to the images (hidden, so folder walks skip it). */
@@ -32,6 +33,14 @@ export const savedImageSchema = z.object({
   failedAs: z.string().max(200).optional(),
   /** The model whose boxes these are. */
   labelledBy: z.object({ id: z.string().min(1), version: z.string() }).optional(),
+  /**
+   * The photo's perceptual hashes (core/dedupe), for the near-duplicates. A hash of another recipe's
+   * version (or anything else) is dropped, never a reason to refuse the project: it is computed again.
+   */
+  hash: z
+    .unknown()
+    .transform((h): PhotoHash | undefined => (isPhotoHash(h) ? h : undefined))
+    .optional(),
 });
 export type SavedImage = z.infer<typeof savedImageSchema>;
 
@@ -50,6 +59,8 @@ const projectSchema = z.object({
   images: z.array(savedImageSchema),
   /** The photo last shown in the window (an image name): reopening the folder starts there. */
   viewed: z.string().optional(),
+  /** Photos a person chose to keep of their near-duplicates ("Keep this one"), by name. */
+  kept: z.array(z.string()).optional(),
 });
 
 /**
@@ -63,6 +74,7 @@ const journalLineSchema = z.union([
   z.object({ t: z.literal('batch'), images: z.array(savedImageSchema), forgotten: z.array(z.string()) }),
   z.object({ t: z.literal('viewed'), name: z.string() }),
   z.object({ t: z.literal('categories'), categories: savedCategoriesSchema }),
+  z.object({ t: z.literal('kept'), names: z.array(z.string()) }),
 ]);
 type JournalLine = z.infer<typeof journalLineSchema>;
 
@@ -83,6 +95,8 @@ export interface LoadedProject {
   categories?: SavedCategories;
   /** The model named by the project ("id@version"). */
   model?: string;
+  /** Photos chosen to keep of their near-duplicates, by name. */
+  kept?: string[];
   /** Lines of the journal that could not be read (a torn last line after a crash is expected). */
   skippedLines: number;
   /** A project file that could not be read: what was wrong, and the name it was moved to (never overwritten). */
@@ -97,6 +111,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
   let viewed: string | undefined;
   let categories: SavedCategories | undefined;
   let model: string | undefined;
+  let kept: string[] | undefined;
   let found = false;
   let damaged: LoadedProject['damaged'];
   if (fs.existsSync(projectFile)) {
@@ -110,6 +125,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
         viewed = parsed.data.viewed;
         categories = parsed.data.categories;
         model = parsed.data.model;
+        kept = parsed.data.kept;
       } else {
         reason = `not a Fashion Detect project (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`;
       }
@@ -142,6 +158,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
       else if (entry.t === 'forget') images.delete(entry.name);
       else if (entry.t === 'viewed') viewed = entry.name;
       else if (entry.t === 'categories') categories = entry.categories;
+      else if (entry.t === 'kept') kept = entry.names;
       else {
         for (const image of entry.images) images.set(image.name, image);
         for (const name of entry.forgotten) images.delete(name);
@@ -150,7 +167,7 @@ function readProjectAt(dir: string, location: SaveLocation): LoadedProject | und
     const mtime = fs.statSync(journalFile).mtime.toISOString();
     if (text.trim() && (!savedAt || mtime > savedAt)) savedAt = mtime;
   }
-  const extra = { ...(viewed ? { viewed } : {}), ...(categories ? { categories } : {}), ...(model ? { model } : {}), ...(damaged ? { damaged } : {}) };
+  const extra = { ...(viewed ? { viewed } : {}), ...(categories ? { categories } : {}), ...(model ? { model } : {}), ...(kept ? { kept } : {}), ...(damaged ? { damaged } : {}) };
   return found ? { location, dir, images, savedAt, skippedLines, ...extra } : undefined;
 }
 
@@ -183,8 +200,8 @@ export class ProjectStore {
   constructor(
     readonly dir: string,
     readonly home: string,
-    /** The model in use and the workspace's categories, as the next snapshot writes them. */
-    private readonly current: () => { model: string; categories: SavedCategories },
+    /** The model in use, the workspace's categories and the photos kept of their near-duplicates, as the next snapshot writes them. */
+    private readonly current: () => { model: string; categories: SavedCategories; kept: string[] },
   ) {
     this.projectFile = path.join(dir, PROJECT_FILE);
     this.journalFile = path.join(dir, JOURNAL_FILE);
@@ -217,6 +234,12 @@ export class ProjectStore {
     this.journalLines++;
   }
 
+  /** Records which photos were chosen to keep of their near-duplicates (the whole list; the last line read wins), on disk before it returns. */
+  async appendKept(names: string[]): Promise<void> {
+    await this.appendLine({ t: 'kept', names });
+    this.journalLines++;
+  }
+
   private async appendLine(entry: JournalLine, durable = true): Promise<void> {
     await fs.promises.mkdir(this.dir, { recursive: true });
     const handle = await fs.promises.open(this.journalFile, 'a+');
@@ -241,7 +264,7 @@ export class ProjectStore {
   /** Writes the whole project atomically, then empties the journal (replaying it again would be harmless). */
   snapshot(images: SavedImage[], viewed?: string): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    const { model, categories } = this.current();
+    const { model, categories, kept } = this.current();
     const doc: z.infer<typeof projectSchema> = {
       format: 'fashion-detect-project',
       version: 1,
@@ -251,6 +274,7 @@ export class ProjectStore {
       categories,
       images,
       ...(viewed ? { viewed } : {}),
+      ...(kept.length > 0 ? { kept } : {}),
     };
     writeFileAtomic(this.projectFile, JSON.stringify(doc));
     writeFileAtomic(this.journalFile, '');

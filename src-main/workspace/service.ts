@@ -8,7 +8,9 @@
 //   labelling.ts   labelling on core's queue, with the batch's progress
 //   autosave.ts    journal, snapshots and retries (project-store.ts is the file format)
 //   editing.ts     a person's box lists, checked
-//   exchange.ts    COCO import; COCO, YOLO and VOC export
+//   exchange.ts    COCO import; COCO, YOLO and VOC export (split-export.ts: train and validation files)
+//   near-duplicates.ts  groups of near-duplicate photos, the one kept of each (keep-choices.ts, saved)
+//   unusual-boxes.ts    boxes that look wrong for their category (core/lint)
 //   models.ts      the installed models, the switch to another, "Add model folder…" (model.ts: the one in use)
 //   training.ts    training a model on the reviewed photos, in a process of its own
 //   evaluation.ts  the model in use against the reviewed photos
@@ -25,15 +27,19 @@ import { Editing } from './editing.js';
 import { ModelEvaluation } from './evaluation.js';
 import { Exchange } from './exchange.js';
 import { BoxIds, ImageSet } from './image-set.js';
+import { KeepChoices } from './keep-choices.js';
 import { Labelling } from './labelling.js';
 import { Downloads, WorkspaceMedia } from './media.js';
 import { WorkspaceModel } from './model.js';
 import { Models } from './models.js';
+import { NearDuplicates } from './near-duplicates.js';
 import { Opening } from './opening.js';
 import { SavedWork } from './saved-work.js';
 import { readChosenModel, readSaveLocation, writeSaveLocation } from './settings.js';
+import { SplitExport } from './split-export.js';
 import { statistics } from './statistics.js';
 import { Training } from './training.js';
+import { UnusualBoxes } from './unusual-boxes.js';
 
 export interface WorkspaceOptions {
   /** The app's data folder: settings, thumbnail cache, projects saved "in the app's data folder", exports. */
@@ -77,6 +83,10 @@ export class WorkspaceService implements ApiService {
   private readonly models: Models;
   private readonly training: Training;
   private readonly evaluation: ModelEvaluation;
+  private readonly kept: KeepChoices;
+  private readonly nearDuplicates: NearDuplicates;
+  private readonly unusualBoxes: UnusualBoxes;
+  private readonly splitExport: SplitExport;
 
   constructor(private readonly options: WorkspaceOptions) {
     const { dataDir, emit, dialogs } = options;
@@ -90,12 +100,16 @@ export class WorkspaceService implements ApiService {
     // Every change to a photo is saved: the image set tells the autosave, which reads the image set.
     const images = (this.images = new ImageSet(emit, { markDirty: (img) => this.autosave.markDirty(img), forget: (img) => this.autosave.forget(img) }));
     const savedWork = (this.savedWork = new SavedWork(dataDir, emit));
-    const autosave = (this.autosave = new Autosave({ images, savedWork, emit, dataDir, model, categories, location: readSaveLocation(dataDir) }));
+    const kept = (this.kept = new KeepChoices(() => this.autosave.keptChanged()));
+    const autosave = (this.autosave = new Autosave({ images, savedWork, emit, dataDir, model, categories, kept, location: readSaveLocation(dataDir) }));
     const labelling = (this.labelling = new Labelling({ images, model, categories, boxIds, emit, workers: options.workers, detectMinScore: options.detectMinScore }));
-    this.opening = new Opening({ images, savedWork, autosave, labelling, categories, model, emit, dialogs, allowPath: options.allowPath, uploadsDir: options.uploadsDir, autoLabelLimit: options.autoLabelLimit });
+    this.opening = new Opening({ images, savedWork, autosave, labelling, categories, model, kept, emit, dialogs, allowPath: options.allowPath, uploadsDir: options.uploadsDir, autoLabelLimit: options.autoLabelLimit });
     this.editing = new Editing(images, categories, autosave);
     const downloads = new Downloads();
-    this.exchange = new Exchange({ images, categories, labelling, boxIds, downloads, model, dataDir, dialogs });
+    const nearDuplicates = (this.nearDuplicates = new NearDuplicates({ images, keeper: autosave, kept, emit }));
+    this.exchange = new Exchange({ images, categories, labelling, boxIds, downloads, model, dataDir, dialogs, nearDuplicates });
+    this.splitExport = new SplitExport({ exchange: this.exchange, nearDuplicates, downloads, dataDir, dialogs });
+    this.unusualBoxes = new UnusualBoxes(images, categories, model);
     this.models = new Models({ model, categories, labelling, emit, dataDir, userData, dialogs });
     this.training = new Training({ images, categories, model, userData, emit, overrides: options.trainingOverrides });
     const trainingSet = () => (model.resolved ? this.models.find(model.resolved.manifest.id)?.trainingSet : undefined);
@@ -167,6 +181,7 @@ export class WorkspaceService implements ApiService {
     await this.autosave.saveNow();
     this.images.clear();
     this.savedWork.clear();
+    this.kept.clear();
     this.autosave.closeHome(readSaveLocation(this.options.dataDir));
     this.labelling.reset();
     // The next folder starts from the model's categories (or comes back with its own).
@@ -219,6 +234,24 @@ export class WorkspaceService implements ApiService {
 
   async importCoco(input: ApiParsedInput<'importCoco'>): Promise<ApiOutput<'importCoco'>> {
     return this.exchange.importCoco(input);
+  }
+
+  async exportSplit(input: ApiParsedInput<'exportSplit'>): Promise<ApiOutput<'exportSplit'>> {
+    return this.splitExport.exportSplit(input);
+  }
+
+  // Clean data sets: near-duplicates and boxes that look wrong
+
+  async getNearDuplicates(input: ApiParsedInput<'getNearDuplicates'>): Promise<ApiOutput<'getNearDuplicates'>> {
+    return this.nearDuplicates.find(input);
+  }
+
+  async keepNearDuplicate(input: ApiParsedInput<'keepNearDuplicate'>): Promise<ApiOutput<'keepNearDuplicate'>> {
+    return this.nearDuplicates.keep(input);
+  }
+
+  async getUnusualBoxes(input: ApiParsedInput<'getUnusualBoxes'>): Promise<ApiOutput<'getUnusualBoxes'>> {
+    return this.unusualBoxes.find(input.minScore);
   }
 
   // Models, training and evaluation

@@ -53,6 +53,10 @@ const badInputs: Record<string, unknown[]> = {
   getStatistics: [{ minScore: 9 }],
   exportAnnotations: [{ format: 'exe', filter: {} }],
   importCoco: [{ text: 12 }],
+  getNearDuplicates: [{ maxDistance: 65 }],
+  keepNearDuplicate: [{ groupId: 'group', imageId: 'i1' }],
+  getUnusualBoxes: [{ minScore: -1 }],
+  exportSplit: [{ filter: {}, val: 1.5 }],
 };
 
 describe('the HTTP API (in process, with a service that records what reaches it)', () => {

@@ -48,6 +48,10 @@ const badByMethod: Record<string, unknown[]> = {
   getStatistics: [{ minScore: -0.1 }, { minScore: '0.5' }],
   exportAnnotations: [{ format: 'csv', filter: {} }, { format: 'coco' }, { format: 'coco', filter: { minScore: 5 } }, { format: 'coco', filter: { categoryIds: [-1] } }],
   importCoco: [{ text: 5 }, { fileName: ['a'] }],
+  getNearDuplicates: [{ maxDistance: -1 }, { maxDistance: 100 }, { maxDistance: 2.5 }, { mirror: 'yes' }, { hashMissing: 1 }],
+  keepNearDuplicate: [{}, { groupId: 'g1' }, { groupId: '12', imageId: 'i1' }, { groupId: 'g1', imageId: '../x' }, { groupId: 'g1', imageId: 'i1', extra: 1 }],
+  getUnusualBoxes: [{ minScore: 1.5 }, { minScore: '0.3' }],
+  exportSplit: [{}, { filter: {}, val: 0 }, { filter: {}, val: 1 }, { filter: {}, val: 0.2, seed: -1 }, { filter: { leaveOutNearDuplicates: 'yes' } }],
 };
 
 describe('answerApiCall (ipcMain.handle("api"))', () => {
@@ -87,7 +91,7 @@ describe('answerApiCall (ipcMain.handle("api"))', () => {
     await answerApiCall(service, grants, APP_ENTRY_URL, ['exportAnnotations', { format: 'coco', filter: {} }]);
     expect(calls).toEqual([
       { method: 'getWorkspace', input: {} },
-      { method: 'exportAnnotations', input: { format: 'coco', filter: { minScore: 0, verifiedOnly: false } } },
+      { method: 'exportAnnotations', input: { format: 'coco', filter: { minScore: 0, verifiedOnly: false, leaveOutNearDuplicates: false } } },
     ]);
   });
 });

@@ -38,6 +38,12 @@ export function createDialogHost(dialog: Dialog, currentWindow: () => BrowserWin
       const title = 'Add model folder: an Ultralytics tfjs export (model.json, metadata.yaml) or a Fashion Detect model folder';
       return firstChosen(await dialog.showOpenDialog(window, { title, buttonLabel: 'Add model', properties: ['openDirectory'] }));
     },
+    async chooseSplitFolder(suggestedName: string) {
+      const window = currentWindow();
+      if (!window) return null;
+      const title = `Export train.json and val.json into a folder (for example ${suggestedName})`;
+      return firstChosen(await dialog.showOpenDialog(window, { title, buttonLabel: 'Export here', properties: ['openDirectory', 'createDirectory'] }));
+    },
     async chooseExportTarget(format: ExportFormat, suggestedName: string) {
       const window = currentWindow();
       if (!window) return null;
