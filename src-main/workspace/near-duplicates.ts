@@ -49,9 +49,9 @@ export class NearDuplicates {
   constructor(private readonly parts: NearDuplicatesOptions) {}
 
   async find(input: ApiParsedInput<'getNearDuplicates'>): Promise<ApiOutput<'getNearDuplicates'>> {
-    this.options = { maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE, mirror: input.mirror };
+    this.options = { maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE, mirror: input.mirror === true };
     const records = this.candidates();
-    if (input.hashMissing) await this.ensureHashes(records);
+    if (input.hashMissing !== false) await this.ensureHashes(records);
     const hashed = records.filter((r) => r.hash).length;
     const groups = this.groupsOf(records).map((g) => this.toContract(g));
     return { groups, hashed, unhashed: records.length - hashed, ...this.options };
