@@ -1,17 +1,16 @@
 // The edit session: the selected box, drawing, and every change of the photo's boxes as one
 // undoable step. Each step is shown at once and sent through the sync; undo and redo bring back the
-// photo a step belongs to before they change it.
+// photo a step belongs to before they change it. The photo kept of a group of near-duplicates is a
+// step too: undo sends the previous choice back.
 import type { Box } from '../api';
 import { cloneBoxes } from './boxes';
+import { dataset } from './dataset.svelte';
 import { filters } from './filters.svelte';
 import { sync } from './sync.svelte';
 
-interface UndoEntry {
-  imageId: string;
-  before: Box[];
-  after: Box[];
-  label: string;
-}
+type UndoEntry =
+  | { kind: 'boxes'; imageId: string; before: Box[]; after: Box[]; label: string }
+  | { kind: 'keep'; groupId: string; before: string; after: string; label: string };
 
 export class EditSession {
   selectedBoxId = $state<string | null>(null);
@@ -51,9 +50,19 @@ export class EditSession {
     if (!current) return;
     const after = cloneBoxes(current.boxes);
     if (JSON.stringify(before) === JSON.stringify(after)) return;
-    this.undoStack = [...this.undoStack.slice(-499), { imageId: current.id, before: cloneBoxes(before), after, label }];
-    this.redoStack = [];
+    this.push({ kind: 'boxes', imageId: current.id, before: cloneBoxes(before), after, label });
     sync.sendBoxes(current.id, after);
+  }
+
+  private push(entry: UndoEntry): void {
+    this.undoStack = [...this.undoStack.slice(-499), entry];
+    this.redoStack = [];
+  }
+
+  /** "Keep this one": this photo of its group of near-duplicates is kept, the others left out of exports that say so. */
+  async keepNearDuplicate(groupId: string, imageId: string): Promise<void> {
+    const previous = await dataset.keep(groupId, imageId);
+    if (previous !== null && previous !== imageId) this.push({ kind: 'keep', groupId, before: previous, after: imageId, label: 'Keep this one' });
   }
 
   /** Changes the photo's boxes as one undoable step (not while the next photo is loading: the keys meant the photo on screen). */
@@ -117,7 +126,8 @@ export class EditSession {
       if (!entry) return;
       this.undoStack = this.undoStack.slice(0, -1);
       this.redoStack = [...this.redoStack, entry];
-      await this.applyHistory(entry.imageId, entry.before);
+      if (entry.kind === 'keep') await dataset.keep(entry.groupId, entry.before);
+      else await this.applyHistory(entry.imageId, entry.before);
     });
     return this.historyChain;
   }
@@ -128,7 +138,8 @@ export class EditSession {
       if (!entry) return;
       this.redoStack = this.redoStack.slice(0, -1);
       this.undoStack = [...this.undoStack, entry];
-      await this.applyHistory(entry.imageId, entry.after);
+      if (entry.kind === 'keep') await dataset.keep(entry.groupId, entry.after);
+      else await this.applyHistory(entry.imageId, entry.after);
     });
     return this.historyChain;
   }

@@ -2,10 +2,14 @@
 // with the counts they give (the photo on screen at once, the others from the statistics the main
 // side counts at the slider). The next and previous photo are the next and previous listed ones.
 import { call, type Box, type ImageDetail, type ImageSummary, type Statistics } from '../api';
+import { dataset } from './dataset.svelte';
 import { messages } from './messages.svelte';
 import { sync } from './sync.svelte';
 
-export type ListFilter = 'all' | 'to-review' | 'no-items' | 'failed' | 'pending';
+export type ListFilter = 'all' | 'to-review' | 'no-items' | 'failed' | 'pending' | 'near-duplicates' | 'unusual';
+
+/** Lists in an order of their own (group by group; most suspicious first), not the workspace's. */
+const ORDERED: ReadonlySet<ListFilter> = new Set(['near-duplicates', 'unusual']);
 
 export class Filters {
   /** Category id -> shown; a category not in it is shown. */
@@ -26,6 +30,7 @@ export class Filters {
   private statsTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
+    dataset.minScoreOf = () => this.minScore;
     sync.listen({
       changed: (delay, restart) => this.scheduleStats(delay, restart),
       leaving: (photo) => this.keepCountsOf(photo),
@@ -44,6 +49,7 @@ export class Filters {
   setMinScore(value: number): void {
     this.chosenMinScore = value;
     this.scheduleStats(60, true);
+    dataset.schedule(300);
   }
 
   /** Boxes of the photo on screen that the filters show. */
@@ -90,16 +96,31 @@ export class Filters {
         return image.state === 'done' && this.shownCount(image) === 0;
       case 'to-review':
         return image.state === 'done' && this.unverifiedCount(image) > 0;
+      case 'near-duplicates':
+        return dataset.groupOf.has(image.id);
+      case 'unusual':
+        return dataset.unusualByPhoto.has(image.id);
       default:
         return image.state === filter;
     }
   }
 
-  /** The photos in the list, in workspace order; the list's keys and ←/→ walk these. */
-  listed = $derived.by(() => (this.listFilter === 'all' ? sync.images : sync.images.filter((img) => this.matchesFilter(img))));
+  /** The photos in the list, in workspace order (group by group, or most suspicious first); the list's keys and ←/→ walk these. */
+  listed = $derived.by(() => {
+    if (this.listFilter === 'all') return sync.images;
+    if (!ORDERED.has(this.listFilter)) return sync.images.filter((img) => this.matchesFilter(img));
+    const ids = this.listFilter === 'near-duplicates' ? dataset.groupedPhotos : dataset.unusualPhotos;
+    return ids.flatMap((id) => {
+      const i = sync.indexOf(id);
+      return i < 0 ? [] : [sync.images[i]];
+    });
+  });
+  /** Where the photo on screen was in an ordered list, so ←/→ go on from there when it leaves the list (accepted, or kept). */
+  private orderedPlace = -1;
 
   /** The next (delta 1) or previous (-1) photo the list shows; from a photo the filter left out, the nearest in that direction. */
   step(delta: 1 | -1): void {
+    if (ORDERED.has(this.listFilter)) return this.stepInOrder(delta);
     const images = sync.images;
     const i = sync.indexOf(sync.currentId);
     if (i < 0) {
@@ -113,6 +134,20 @@ export class Filters {
       }
     }
     // Said, so a review that reaches the end knows it did (and a key that did nothing is explained).
+    messages.notify('info', delta > 0 ? 'No photo after this one in the list' : 'No photo before this one in the list');
+  }
+
+  /** ←/→ in a list of its own order: its next or previous photo. */
+  private stepInOrder(delta: 1 | -1): void {
+    const listed = this.listed;
+    const here = listed.findIndex((img) => img.id === sync.currentId);
+    if (here >= 0) this.orderedPlace = here;
+    const next = here >= 0 ? here + delta : delta > 0 ? Math.max(0, this.orderedPlace) : this.orderedPlace - 1;
+    if (next >= 0 && next < listed.length) {
+      this.orderedPlace = next;
+      void sync.select(listed[next].id);
+      return;
+    }
     messages.notify('info', delta > 0 ? 'No photo after this one in the list' : 'No photo before this one in the list');
   }
 
