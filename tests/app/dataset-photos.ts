@@ -6,17 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { copySharedPhotos, hasShared } from '../helpers';
+import { seededRandom } from '../../src-main/core/base/random';
 
-/** mulberry32: the same pictures and boxes on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (core/base/random.ts): the same on every run. */
+export const seeded = seededRandom;
 
 /** A picture of random shapes and greys: unlike any other seed's, as a perceptual hash sees it. */
 export function shapesPicture(width: number, height: number, seed: number): sharp.Sharp {

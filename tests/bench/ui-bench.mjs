@@ -16,7 +16,11 @@ const sharp = require('sharp');
 const photos = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-ui-bench-'));
-const server = spawn(process.execPath, [path.join(root, 'dist/main/shell/web/main.js'), '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The models trained in step 4 go to this run's own folder, not the person's.
+const server = spawn(process.execPath, [path.join(root, 'dist/main/shell/web/main.js'), '--port', '0', '--data-dir', dataDir], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FASHION_DETECT_USER_DATA: path.join(dataDir, 'user-data') },
+});
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => {
     const m = /is at (http\S+)/.exec(String(d));
@@ -60,6 +64,21 @@ try {
     await page.waitForFunction(() => document.querySelectorAll('[data-box-id]').length > 0 && document.querySelector('img.photo')?.complete, undefined, { polling: 'raf', timeout: 60000 });
     result.dropToBoxesMs.push(Math.round(performance.now() - t0));
   }
+
+  /** Round trips of an edit (updateBoxes, as the window sends one), in ms: median and worst of 20. */
+  const editTimes = async () => {
+    const image = (await call('getWorkspace')).images.find((i) => i.name === 'big2.jpg');
+    const detail = await call('getImage', { id: image.id });
+    const times = [];
+    for (let k = 0; k < 20; k++) {
+      const boxes = detail.boxes.map((b, i) => (i === 0 ? { ...b, bbox: [b.bbox[0] + (k % 2), b.bbox[1], b.bbox[2], b.bbox[3]] } : b));
+      const t0 = performance.now();
+      await call('updateBoxes', { id: image.id, boxes });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return { median: Math.round(times[10] * 10) / 10, max: Math.round(times[19] * 10) / 10 };
+  };
 
   const measureFps = () =>
     page.evaluate(async () => {
@@ -106,6 +125,26 @@ try {
   result.zoomWith200BoxesDuringBatch = await measureFps();
   const during = await call('getWorkspace');
   result.batchStillRunning = during.images.some((i) => i.state === 'pending' || i.state === 'labelling');
+
+  // 4. Zooming, and an edit's round trip, while "Train model" trains on 24 reviewed photos in its own process.
+  result.editMs = await editTimes();
+  while ((await call('getWorkspace')).batch.running) await page.waitForTimeout(500);
+  const done = (await call('getWorkspace')).images.filter((i) => i.name.startsWith('batch/') && i.state === 'done').slice(0, 24);
+  for (const image of done) {
+    const detail = await call('getImage', { id: image.id });
+    await call('updateBoxes', { id: image.id, boxes: detail.boxes.map((b) => ({ ...b, verified: true })) });
+  }
+  await call('startTraining', { name: 'bench', epochs: 20 });
+  // The part a person would notice: the epochs (reading the photos through the base comes first).
+  let status = (await call('getWorkspace')).training;
+  while (status?.state === 'running' && status.phase !== 'train') {
+    await page.waitForTimeout(1000);
+    status = (await call('getWorkspace')).training;
+  }
+  result.trainingPhase = status?.phase ?? status?.state ?? 'none';
+  result.zoomWith200BoxesDuringTraining = await measureFps();
+  result.editMsDuringTraining = await editTimes();
+  await call('cancelTraining');
 } finally {
   await browser.close();
   server.kill('SIGINT');

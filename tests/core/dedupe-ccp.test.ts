@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_DISTANCE, groupNearDuplicates } from '../../src-main/core/dedupe/groups';
 import { hashFiles } from '../../src-main/core/dedupe/hash-file';
 import { hasShared, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
+import { seededRandom } from '../../src-main/core/base/random';
 
 /**
  * Near-identical shots that CCP itself holds (two frames of one pose, the same photo twice), found by
@@ -32,16 +33,7 @@ const CCP_NEAR_DUPLICATES = [
   ['unlabeled/1671.jpg', 'unlabeled/1790.jpg'],
 ];
 
-/** mulberry32, so the alterations are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 const ALTERATIONS = ['half', 'recompressed', 'cropped', 'brightened'] as const;
 

@@ -1,4 +1,5 @@
 // Boxes made wrong on purpose, for measuring lint (tests/core/lint-ccp.test.ts, tests/cli/dataset-cli.test.ts).
+import { seededRandom } from '../../src-main/core/base/random';
 
 export interface RawCoco {
   images: { id: number; width: number; height: number }[];
@@ -6,15 +7,7 @@ export interface RawCoco {
   categories: { id: number }[];
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 export type Fault = 'swapped' | 'moved' | 'scaled';
 

@@ -1,17 +1,6 @@
 import type { CocoDocument } from '../formats/coco.js';
+import { seededRandom } from '../base/random.js';
 import { compareNames } from '../formats/labelled-images.js';
-
-/** mulberry32: a small seeded generator, so a split is the same on every run and machine. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The photos a person keeps out: all but the first of each group (the first is the one kept). */
 export function leftOutByGroups(groups: readonly (readonly string[])[]): Set<string> {

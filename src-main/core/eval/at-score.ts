@@ -1,9 +1,8 @@
 import { boxIou, type DetBox, type GtBox } from './coco-eval.js';
+import { greedyMatch, MATCH_IOU } from './review-edits.js';
 
 // What a person sees at a minimum score (the window's confidence slider): of the boxes shown, how many
 // are right (precision), and of the true boxes, how many are shown (recall).
-
-const MATCH_IOU = 0.5;
 
 export interface ScoreCounts {
   /** True boxes (crowd regions aside). */
@@ -29,24 +28,7 @@ const counts = (trueBoxes: number, shown: number, right: number): ScoreCounts =>
 /** Per photo, the shown boxes by descending score, each matched to the free true box of its category with the highest IoU (0.5 or more). */
 function rightBoxes(gts: readonly GtBox[], dts: readonly DetBox[]): number {
   const taken = new Array<boolean>(gts.length).fill(false);
-  let right = 0;
-  for (const dt of [...dts].sort((a, b) => b.score - a.score)) {
-    let best = -1;
-    let bestIou = MATCH_IOU;
-    gts.forEach((gt, i) => {
-      if (taken[i] || gt.categoryId !== dt.categoryId) return;
-      const iou = boxIou(dt.bbox, gt.bbox, false);
-      if (iou >= bestIou) {
-        best = i;
-        bestIou = iou;
-      }
-    });
-    if (best >= 0) {
-      taken[best] = true;
-      right++;
-    }
-  }
-  return right;
+  return greedyMatch([...dts].sort((a, b) => b.score - a.score), gts, taken, (dt, gt) => dt.categoryId === gt.categoryId).size;
 }
 
 /**

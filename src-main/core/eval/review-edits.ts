@@ -2,7 +2,8 @@ import { boxIou, type DetBox, type GtBox, type ReviewEdits } from './coco-eval.j
 
 // The edits a reviewer makes to turn a model's boxes into the ground truth (ReviewEdits in coco-eval.ts says how they are counted).
 
-const MATCH_IOU = 0.5;
+/** A shown box matches a true box at this IoU or more (the window's and a reviewer's sense of "right"). */
+export const MATCH_IOU = 0.5;
 
 interface Counts {
   deletes: number;
@@ -11,7 +12,7 @@ interface Counts {
 }
 
 /** Boxes matched in descending score order, each to the free target of highest IoU at MATCH_IOU or more. */
-function greedyMatch(dts: readonly DetBox[], gts: readonly GtBox[], taken: boolean[], accept: (dt: DetBox, gt: GtBox) => boolean): Set<DetBox> {
+export function greedyMatch(dts: readonly DetBox[], gts: readonly GtBox[], taken: boolean[], accept: (dt: DetBox, gt: GtBox) => boolean): Set<DetBox> {
   const matched = new Set<DetBox>();
   for (const dt of dts) {
     let best = -1;

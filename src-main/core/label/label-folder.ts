@@ -2,9 +2,9 @@ import path from 'node:path';
 import { buildCocoDocument, type CocoDocument } from '../formats/coco.js';
 import type { LabelledImage } from '../formats/labelled-images.js';
 import { DetectorPool } from '../detect/detector-pool.js';
-import type { StageTimings } from '../detect/detector.js';
+import type { ImageDetections, StageTimings } from '../detect/detector.js';
 import type { ResolvedModel } from '../models/registry.js';
-import { LabelQueue } from './label-queue.js';
+import { LabelQueue, type LabelBatch, type LabelPool } from './label-queue.js';
 import { inShard, type Shard } from './shard.js';
 import { findImages, toPosix, type WalkProblem } from '../images/walk.js';
 
@@ -59,31 +59,22 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
   options.onStart?.({ total: files.length, backend: pool.backend, workers: pool.workerCount });
   const started = performance.now();
   let lastFile: string | undefined;
-  // Photos go to the pool a few at a time, so Ctrl-C stops within a photo or two per worker.
-  const queue = new LabelQueue<string>({
-    pool: async () => pool,
-    fileOf: (file) => file,
-    onResult: (file, result) => {
-      lastFile = file;
-      labelled.push({ name: relative(result.file), width: result.width, height: result.height, boxes: result.detections });
-      for (const key of Object.keys(stageTotals) as (keyof StageTimings)[]) stageTotals[key] += result.timings[key] ?? 0;
-    },
-    onFailure: (file, reason) => {
-      lastFile = file;
-      problems.push({ file, reason });
-    },
-    onProgress: (batch, milestone) => {
-      if (milestone) return;
-      options.onProgress?.({ done: batch.done, failed: batch.failed, total: batch.total, imagesPerSecond: batch.imagesPerSecond, etaSeconds: batch.etaSeconds ?? Infinity, lastFile });
-    },
-  });
-  const stop = () => queue.cancel();
-  options.signal?.addEventListener('abort', stop);
+  let batch: LabelBatch;
   try {
-    if (!options.signal?.aborted) queue.enqueue(files, false);
-    await queue.idle();
+    batch = await labelFiles(pool, files, {
+      signal: options.signal,
+      onResult: (file, result) => {
+        lastFile = file;
+        labelled.push({ name: relative(result.file), width: result.width, height: result.height, boxes: result.detections });
+        for (const key of Object.keys(stageTotals) as (keyof StageTimings)[]) stageTotals[key] += result.timings[key] ?? 0;
+      },
+      onFailure: (file, reason) => {
+        lastFile = file;
+        problems.push({ file, reason });
+      },
+      onProgress: (p) => options.onProgress?.({ done: p.done, failed: p.failed, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds ?? Infinity, lastFile }),
+    });
   } finally {
-    options.signal?.removeEventListener('abort', stop);
     await pool.close();
   }
 
@@ -96,7 +87,7 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
     date_created: new Date().toISOString(),
   });
   const relProblems = problems.map((p) => ({ file: path.isAbsolute(p.file) && p.file.startsWith(root) ? relative(p.file) || '.' : p.file, reason: p.reason }));
-  const { done, failed } = queue.batch;
+  const { done, failed } = batch;
   return {
     doc,
     problems: relProblems,
@@ -108,4 +99,34 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
     elapsedMs: performance.now() - started,
     stageTotals,
   };
+}
+
+/**
+ * Labels `files` on a started pool through the one labelling queue, a few photos per worker at a time
+ * (so a stop takes effect within a photo or two per worker); resolves with the batch when all are done
+ * or the signal stopped the rest. The caller owns the pool.
+ */
+export async function labelFiles(
+  pool: LabelPool,
+  files: readonly string[],
+  on: { signal?: AbortSignal; onResult(file: string, result: ImageDetections): void; onFailure(file: string, reason: string): void; onProgress?(batch: LabelBatch): void },
+): Promise<LabelBatch> {
+  const queue = new LabelQueue<string>({
+    pool: async () => pool,
+    fileOf: (file) => file,
+    onResult: on.onResult,
+    onFailure: on.onFailure,
+    onProgress: (batch, milestone) => {
+      if (!milestone) on.onProgress?.(batch);
+    },
+  });
+  const stop = () => queue.cancel();
+  on.signal?.addEventListener('abort', stop);
+  try {
+    if (!on.signal?.aborted) queue.enqueue(files, false);
+    await queue.idle();
+  } finally {
+    on.signal?.removeEventListener('abort', stop);
+  }
+  return queue.batch;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cocoDocumentSchema, fillAnnotationDefaults, type CocoDocument } from '../formats/coco.js';
 import { UsageError } from '../base/errors.js';
+import { seededRandom, shuffled } from '../base/random.js';
 
 /** One training picture with its boxes, in source pixels [x, y, w, h] and class indices. */
 export interface TrainImage {
@@ -97,27 +98,6 @@ export function readTrainSet(annotationsFile: string, imagesDir: string): TrainS
     throw new UsageError(`${annotationsFile}: fewer than two pictures with boxes were found under ${imagesDir}${skipped.length ? ` (${skipped.length} missing, e.g. ${skipped[0].fileName})` : ''}`);
   }
   return { categories, images, skipped, annotationCount };
-}
-
-/** mulberry32: a small seeded generator, so the split and the shuffles repeat from run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 /** A fixed, seeded hold-out: the same photos are validation photos on every run and every resume. */

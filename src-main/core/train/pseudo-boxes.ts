@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-write.js';
 import { DetectorPool } from '../detect/detector-pool.js';
-import { LabelQueue } from '../label/label-queue.js';
+import { labelFiles } from '../label/label-folder.js';
 import type { ResolvedModel } from '../models/registry.js';
 import { PSEUDO_BOX_RULES, type ModelBox } from './tags.js';
 
@@ -33,21 +33,15 @@ export async function modelBoxesOnPhotos(model: ResolvedModel, files: readonly s
   opts.log(`finding the boxes of ${tag} on ${files.length} tagged photos`);
   const boxes = new Map<string, ModelBox[]>();
   const pool = await DetectorPool.start(model, { workers: opts.workers, minScore: Math.min(PSEUDO_BOX_RULES.singleMinScore, PSEUDO_BOX_RULES.multiMinScore) });
-  const queue = new LabelQueue<string>({
-    pool: async () => pool,
-    fileOf: (file) => file,
-    onResult: (file, result) => boxes.set(file, result.detections.map((d) => ({ category: d.category, bbox: d.bbox, score: d.score }))),
-    // A tagged photo the model cannot read is left without boxes; the features reader names it.
-    onFailure: (file) => boxes.set(file, []),
-    onProgress: (batch) => opts.onProgress?.(batch.done + batch.failed, batch.total, batch.etaSeconds),
-  });
-  const stop = () => queue.cancel();
-  opts.signal?.addEventListener('abort', stop);
   try {
-    if (!opts.signal?.aborted) queue.enqueue(files, false);
-    await queue.idle();
+    await labelFiles(pool, files, {
+      signal: opts.signal,
+      onResult: (file, result) => boxes.set(file, result.detections.map((d) => ({ category: d.category, bbox: d.bbox, score: d.score }))),
+      // A tagged photo the model cannot read is left without boxes; the features reader names it.
+      onFailure: (file) => boxes.set(file, []),
+      onProgress: (batch) => opts.onProgress?.(batch.done + batch.failed, batch.total, batch.etaSeconds),
+    });
   } finally {
-    opts.signal?.removeEventListener('abort', stop);
     await pool.close();
   }
   if (!opts.signal?.aborted) {

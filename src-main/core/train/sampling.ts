@@ -1,4 +1,5 @@
-import { seededRandom, shuffled, type TrainImage } from './dataset.js';
+import { seededRandom, shuffled } from '../base/random.js';
+import type { TrainImage } from './dataset.js';
 
 /**
  * How many times each photo is shown an epoch (repeat-factor sampling): the largest
