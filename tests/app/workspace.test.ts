@@ -4,46 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiEventSchema, apiMethods, handleApiCall, type ApiEvent, type Box } from '../../src-main/contract/api';
+import { apiMethods, handleApiCall, type ApiEvent, type Box } from '../../src-main/contract/api';
 import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/coco';
 import { buildYoloExport } from '../../src-main/core/formats/yolo';
-import { WorkspaceService, type WorkspaceOptions } from '../../src-main/workspace/service';
 import { copySharedPhotos, drawScene, tempDir, writeBadFiles } from '../helpers';
-
-interface Harness {
-  service: WorkspaceService;
-  events: ApiEvent[];
-  waitFor(predicate: (e: ApiEvent) => boolean, what: string): Promise<ApiEvent>;
-}
-
-function startService(options: Partial<WorkspaceOptions> & { dataDir: string }): Harness {
-  const events: ApiEvent[] = [];
-  const waiters: { predicate: (e: ApiEvent) => boolean; resolve: (e: ApiEvent) => void }[] = [];
-  const service = new WorkspaceService({
-    workers: 1,
-    autoLabelLimit: 0,
-    allowPath: () => true,
-    ...options,
-    emit: (event) => {
-      // Every event the service sends must be one the contract allows.
-      apiEventSchema.parse(event);
-      events.push(event);
-      for (const w of waiters.splice(0)) {
-        if (w.predicate(event)) w.resolve(event);
-        else waiters.push(w);
-      }
-    },
-  });
-  return {
-    service,
-    events,
-    waitFor: (predicate, what) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 120_000);
-        waiters.push({ predicate, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-      }),
-  };
-}
+import { startService, type Harness } from './service-harness';
 
 async function makeFolder(): Promise<{ dir: string; good: string[] }> {
   const dir = tempDir('fd-ws-');
