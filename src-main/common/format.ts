@@ -11,3 +11,8 @@ export function formatDuration(seconds: number): string {
   if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
   return `${m} min ${String(s % 60).padStart(2, '0')} s`;
 }
+
+/** "1 photo", "3 photos", "2 boxes" (with `many` where the plural is not `one` + s). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,5 +1,6 @@
 // The import of a COCO file onto the open photos: read, checked, and matched to them by name.
 import path from 'node:path';
+import { plural } from '../common/format.js';
 import { importTooLarge } from '../contract/import-limit.js';
 import type { Category } from '../core/formats/categories.js';
 import { cocoDocumentSchema, fillAnnotationDefaults, type CocoDocument } from '../core/formats/coco.js';
@@ -41,7 +42,6 @@ function describeIssue(raw: unknown, issue: { path: PropertyKey[]; message: stri
   return `${where || 'document'}: ${issue.message}`;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const firstFew = (items: (string | number)[]) => items.slice(0, 5).join(', ') + (items.length > 5 ? ` and ${items.length - 5} more` : '');
 
 /**

@@ -3,7 +3,7 @@
 // photo a step belongs to before they change it. The photo kept of a group of near-duplicates is a
 // step too: undo sends the previous choice back.
 import type { Box } from '../api';
-import { cloneBoxes } from './boxes';
+import { cloneBoxes, movedBBox } from './boxes';
 import { dataset } from './dataset.svelte';
 import { filters } from './filters.svelte';
 import { sync } from './sync.svelte';
@@ -107,7 +107,7 @@ export class EditSession {
     const W = current.width ?? 0;
     const H = current.height ?? 0;
     this.edit('Move box', (boxes) =>
-      boxes.map((b) => (b.id === id ? { ...b, verified: true, bbox: [Math.min(W - b.bbox[2], Math.max(0, b.bbox[0] + dx)), Math.min(H - b.bbox[3], Math.max(0, b.bbox[1] + dy)), b.bbox[2], b.bbox[3]] } : b)),
+      boxes.map((b) => (b.id === id ? { ...b, verified: true, bbox: movedBBox(b.bbox, dx, dy, W, H) } : b)),
     );
   }
 

@@ -1,6 +1,5 @@
 // Messages to the person: what an action did, and what went wrong. Info messages go away by
 // themselves; errors, and messages that offer an action, stay until dismissed.
-import { ApiCallError } from '../api';
 
 export interface Message {
   id: number;
@@ -35,8 +34,13 @@ export class Messages {
 
   /** A failed call or action, in the words the main side (or the error) gave. */
   report(err: unknown): void {
-    this.notify('error', err instanceof ApiCallError || err instanceof Error ? err.message : String(err));
+    this.notify('error', errorText(err));
   }
+}
+
+/** A failed call's or action's message, as the main side (or the error) worded it. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export const messages = new Messages();

@@ -2,12 +2,12 @@
 // to relabel what nobody reviewed), a training from the window with its progress, and the evaluation
 // of the model in use on the reviewed photos. Progress comes as events ('training', 'evaluation',
 // 'models'); the workspace says how the last training ended when the window starts.
+import { plural } from '$common/format';
 import { call, onEvent, type ApiEvent, type Evaluation, type EvaluationProgress, type ModelSummary, type TrainingRequest, type TrainingStatus } from '../api';
 import { labelAll } from '../actions/labelling';
-import { messages } from './messages.svelte';
+import { errorText, messages } from './messages.svelte';
 import { sync } from './sync.svelte';
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
  * A model's name as the window shows it: a manifest's name may go on to describe it after a colon
@@ -105,7 +105,7 @@ export class Models {
       this.currentId = current;
       this.listProblem = null;
     } catch (err) {
-      this.listProblem = err instanceof Error ? err.message : String(err);
+      this.listProblem = errorText(err);
     }
   }
 
@@ -186,7 +186,7 @@ export class Models {
       this.evaluation = await call('evaluateModel', { minScore });
       this.evaluatedAt = new Date();
     } catch (err) {
-      this.evaluationError = err instanceof Error ? err.message : String(err);
+      this.evaluationError = errorText(err);
     } finally {
       this.evaluating = false;
     }

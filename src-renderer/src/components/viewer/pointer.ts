@@ -2,7 +2,7 @@
 // A gesture changes the box on screen as the pointer moves, and becomes one undoable edit when the
 // pointer is let go.
 import type { BBox, Box } from '../../api';
-import { cloneBoxes, newBoxId } from '../../state/boxes';
+import { cloneBoxes, movedBBox, newBoxId } from '../../state/boxes';
 import { editing } from '../../state/editing.svelte';
 import { sync } from '../../state/sync.svelte';
 import { view } from '../../state/view.svelte';
@@ -29,7 +29,7 @@ function drawnBox(startIx: number, startIy: number, ix: number, iy: number, W: n
 /** A box moved by (dx, dy), or resized by its handle, inside the photo (a handle dragged past the other side flips it). */
 function draggedBox(bbox: BBox, dx: number, dy: number, handle: Handle | undefined, W: number, H: number): BBox {
   let [x, y, w, h] = bbox;
-  if (!handle) return [Math.min(W - w, Math.max(0, x + dx)), Math.min(H - h, Math.max(0, y + dy)), w, h];
+  if (!handle) return movedBBox(bbox, dx, dy, W, H);
   let x1 = x, y1 = y, x2 = x + w, y2 = y + h;
   if (handle.includes('w')) x1 = clamp(x1 + dx, W);
   if (handle.includes('e')) x2 = clamp(x2 + dx, W);
