@@ -6,7 +6,7 @@ import { AP_MIN_SCORE, reportableCategories, parseGroundTruth, parsePredictions,
 import { evaluateCoco } from '../core/eval/evaluate-coco.js';
 import { writePrPlots } from '../core/eval/pr-plot.js';
 import { labelFolder } from '../core/label/label-folder.js';
-import { defaultMinScoreOf } from '../core/models/manifest.js';
+import { defaultMinScoreOf, modelTag } from '../core/models/manifest.js';
 import { resolveModel } from '../core/models/registry.js';
 import { EXIT } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';
@@ -150,7 +150,7 @@ async function predictFolder(dir: string, opts: EvalOptions): Promise<{ pred: Co
         process.stderr.write(`${p.done + p.failed}/${p.total} images, ${p.imagesPerSecond.toFixed(1)} img/s, ${p.failed} failed\n`);
       },
     });
-    return { pred: result.doc, failed: result.problems, interrupted: result.interrupted, model: `${model.manifest.id}@${model.manifest.version}`, categories: reportableCategories(model.manifest), defaultMinScore: defaultMinScoreOf(model.manifest) };
+    return { pred: result.doc, failed: result.problems, interrupted: result.interrupted, model: modelTag(model.manifest), categories: reportableCategories(model.manifest), defaultMinScore: defaultMinScoreOf(model.manifest) };
   } finally {
     interrupt.release();
   }
@@ -208,8 +208,7 @@ export async function runEval(opts: EvalOptions): Promise<number> {
     reviewScore ??= defaultMinScore;
   }
   // Without a model's own score (a bare results array), where F1 peaks stands in for it.
-  const firstPass = evaluateCoco(gt, pred, { reportableCategories: categories, ...(reviewScore === undefined ? {} : { reviewScore }) });
-  const result = reviewScore === undefined && firstPass.bestF1 ? evaluateCoco(gt, pred, { reportableCategories: categories, reviewScore: firstPass.bestF1.minScore }) : firstPass;
+  const result = evaluateCoco(gt, pred, { reportableCategories: categories, reviewScore: reviewScore ?? 'best-f1' });
   const plots = opts.plots ? await writePrPlots(result, opts.plots) : [];
   if (opts.json) {
     process.stdout.write(JSON.stringify(resultJson(result, { ...(model ? { model } : {}), plots, failed, interrupted }, notes), null, 2) + '\n');

@@ -202,7 +202,7 @@ export class Labelling {
       const ref = model.ref;
       if (!resolved || !ref) return Promise.reject(new Error(model.problem ?? 'no model'));
       const generation = this.modelGeneration;
-      const starting = DetectorPool.start(resolved, { workers: this.options.workers, minScore: this.options.detectMinScore ?? DEFAULT_DETECT_MIN_SCORE }).then(
+      const starting = DetectorPool.start(resolved, { workers: this.options.workers, minScore: this.options.detectMinScore ?? DEFAULT_DETECT_MIN_SCORE, hash: true }).then(
         (pool) => {
           const modelPool = new ModelPool(pool, ref, this.sources);
           // The model changed while this one was starting: it finishes nothing, so it closes at once.

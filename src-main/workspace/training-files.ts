@@ -25,7 +25,7 @@ export interface SavedRequest {
   startedAt: string;
 }
 
-export const trainingRoot = (userData: string) => path.join(userData, 'training');
+const trainingRoot = (userData: string) => path.join(userData, 'training');
 export const trainingDir = (userData: string, id: string) => path.join(trainingRoot(userData), id);
 export const timingsFile = (userData: string) => path.join(trainingRoot(userData), 'timings.json');
 export const modelOut = (dir: string) => path.join(dir, 'model');
@@ -44,7 +44,7 @@ export function writeRequest(dir: string, request: SavedRequest): void {
 }
 
 /** A model id from a name: lower case, letters, digits, ".", "-" and "_". */
-export function slugOf(name: string): string {
+function slugOf(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '').slice(0, 60) || 'my-model';
 }
 
@@ -63,6 +63,11 @@ export function idForName(userData: string, name: string): string {
     const id = n === 1 ? slug : `${slug}-${n}`;
     if (!taken.has(id)) return id;
   }
+}
+
+/** Whether a training left a checkpoint to resume from. */
+export function hasCheckpoint(dir: string): boolean {
+  return fs.existsSync(path.join(modelOut(dir), CHECKPOINT_JSON));
 }
 
 /** Epoch and step of a training's checkpoint, if it has one. */

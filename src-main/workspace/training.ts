@@ -17,7 +17,7 @@ import type { WorkspaceCategories } from './categories.js';
 import type { ImageSet } from './image-set.js';
 import type { WorkspaceModel } from './model.js';
 import { cocoFilePhotos, examplesPerCategory, MINIMUM_PHOTOS, reviewedPhotos, tagsForTraining, trainingCoco, trainingRefusal, type TrainingPhoto } from './training-data.js';
-import { idForName, installTrained, latestUnfinished, modelOut, timingsFile, trainingDir, unfinishedStatus, writeRequest, type SavedRequest } from './training-files.js';
+import { hasCheckpoint, idForName, installTrained, latestUnfinished, modelOut, timingsFile, trainingDir, unfinishedStatus, writeRequest, type SavedRequest } from './training-files.js';
 import { TrainingProcess } from './training-process.js';
 
 /** Status events at most this often (and at once when a phase or the run ends). */
@@ -46,6 +46,8 @@ interface Run {
   process?: TrainingProcess;
   /** When photos started to be read through the base, and how many reads; when training steps started. */
   times: { readsStart?: number; reads?: number; trainStart?: number; resumed?: boolean; input: { width: number; height: number }; width: number; tailUnits: number };
+  /** The estimate's seconds of training, worked out at the first progress of the photo reads. */
+  trainSecondsEstimate?: number;
 }
 
 const blankStatus = (request: SavedRequest): TrainingStatus => ({
@@ -254,16 +256,17 @@ export class Training {
       const at = `epoch ${reply.result.epochsDone + 1} of ${reply.result.epochs}`;
       this.end(run, { state: 'cancelled', canResume: true, message: `stopped at ${at}; its checkpoint is kept: train again with the same name and photos to resume` });
     } else if (reply.type === 'failed') {
-      this.end(run, { state: 'failed', canResume: fs.existsSync(path.join(modelOut(run.dir), 'checkpoint.json')), message: `the training failed: ${reply.message}` });
+      this.end(run, { state: 'failed', canResume: hasCheckpoint(run.dir), message: `the training failed: ${reply.message}` });
     } else {
       this.finished(run, reply.result, reply.comparison);
     }
   }
 
-  /** Seconds of training the estimate gives for this run (for the time left while photos are read). */
+  /** Seconds of training the estimate gives for this run (for the time left while photos are read): once a run, not once a photo read. */
   private trainingSeconds(run: Run): number {
     const photos = Object.keys(run.request.photos).length;
-    return estimateTraining(photos, run.times.input, readTimings(timingsFile(this.options.userData), run.times)).secondsPerEpoch * run.request.epochs;
+    run.trainSecondsEstimate ??= estimateTraining(photos, run.times.input, readTimings(timingsFile(this.options.userData), run.times)).secondsPerEpoch * run.request.epochs;
+    return run.trainSecondsEstimate;
   }
 
   private finished(run: Run, result: TrainResult, comparison: ModelComparison | null): void {
@@ -308,7 +311,7 @@ export class Training {
     run.process = undefined;
     if (run.status.state !== 'running') return;
     const why = signal ? `was ended (${signal})` : `stopped with exit code ${code}`;
-    const canResume = fs.existsSync(path.join(modelOut(run.dir), 'checkpoint.json'));
+    const canResume = hasCheckpoint(run.dir);
     this.end(run, { state: 'failed', canResume, message: `the training process ${why}${output ? `: ${output.split('\n').slice(-3).join(' ')}` : ''}` });
   }
 

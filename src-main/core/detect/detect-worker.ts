@@ -54,10 +54,12 @@ async function drain(): Promise<void> {
     try {
       const { image, ms } = await task.decoded;
       const result = detector.detect(task.file, image, setup.minScore, ms);
-      // The picture is decoded here anyway: its perceptual hash costs about a millisecond more.
-      const t0 = performance.now();
-      result.hash = hashLetterboxed(image);
-      result.timings.hashMs = performance.now() - t0;
+      if (setup.hash) {
+        // The picture is decoded here anyway: its perceptual hash costs about a millisecond more.
+        const t0 = performance.now();
+        result.hash = hashLetterboxed(image);
+        result.timings.hashMs = performance.now() - t0;
+      }
       send({ type: 'result', id: task.id, result });
     } catch (err) {
       const reason = err instanceof FileProblem ? err.reason : err instanceof Error ? err.message : String(err);

@@ -8,6 +8,8 @@ import type { ResolvedModel } from '../models/registry.js';
 export interface WorkerSetup {
   modelDir: string;
   minScore: number;
+  /** Also give each photo's perceptual hash (ImageDetections.hash), for callers that keep it. */
+  hash: boolean;
 }
 export type WorkerRequest = { type: 'detect'; id: number; file: string } | { type: 'close' };
 export type WorkerReply =
@@ -57,8 +59,8 @@ export class DetectorPool {
     private readonly size: number,
   ) {}
 
-  static async start(model: ResolvedModel, options: { workers?: number; minScore: number }): Promise<DetectorPool> {
-    const pool = new DetectorPool({ modelDir: model.dir, minScore: options.minScore }, options.workers ?? defaultWorkerCount());
+  static async start(model: ResolvedModel, options: { workers?: number; minScore: number; hash?: boolean }): Promise<DetectorPool> {
+    const pool = new DetectorPool({ modelDir: model.dir, minScore: options.minScore, hash: options.hash ?? false }, options.workers ?? defaultWorkerCount());
     await Promise.all(Array.from({ length: pool.size }, () => pool.spawn()));
     return pool;
   }

@@ -144,8 +144,8 @@ export interface EvaluateOptions {
    * list categories that no raw class feeds; given this, those are the ones named as not predicted.
    */
   reportableCategories?: readonly string[];
-  /** Also count the edits a reviewer makes on the boxes at this score (review-edits.ts). */
-  reviewScore?: number;
+  /** Also count the edits a reviewer makes on the boxes at this score (review-edits.ts); 'best-f1': where F1 peaks. */
+  reviewScore?: number | 'best-f1';
 }
 
 /** The categories a model's raw classes actually feed, by name. */

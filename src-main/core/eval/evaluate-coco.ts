@@ -176,6 +176,7 @@ export function evaluateCoco(groundTruth: unknown, predictions: unknown, options
   }
   const missing = new Set(report.gtCategoriesNotPredicted);
   const shared = result.perCategory.filter((c) => !missing.has(c.name) && c.ap !== null).map((c) => c.ap!);
-  const review = options.reviewScore === undefined ? undefined : reviewEdits(imageIds, gts, detections, options.reviewScore);
+  const reviewScore = options.reviewScore === 'best-f1' ? result.bestF1?.minScore : options.reviewScore;
+  const review = reviewScore === undefined ? undefined : reviewEdits(imageIds, gts, detections, reviewScore);
   return { ...result, apSharedCategories: mean(shared), matching: report, ...(review ? { review } : {}) };
 }
