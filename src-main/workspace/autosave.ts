@@ -261,9 +261,7 @@ export class Autosave implements RecordKeeper {
       this.keptWritten = version;
       return true;
     } catch (err) {
-      this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });
-      this.saveFailures++;
-      this.scheduleFlush(Math.min(SAVE_RETRY_MS * 2 ** (this.saveFailures - 1), 30_000));
+      this.retryLater(store, err);
       return false;
     } finally {
       this.writing--;
@@ -289,14 +287,20 @@ export class Autosave implements RecordKeeper {
       const written = new Set(records.map((r) => r.name));
       for (const img of this.images.all()) if (written.has(this.images.nameFor(img.file))) this.dirty.add(img.id);
       for (const f of forgotten) this.forgotten.add(f);
-      this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });
-      // Try again by itself (a full disk may be freed, a removed drive put back), not only at the
-      // next edit: after 2 s, then less often, up to every 30 s.
-      this.saveFailures++;
-      this.scheduleFlush(Math.min(SAVE_RETRY_MS * 2 ** (this.saveFailures - 1), 30_000));
+      this.retryLater(store, err);
     } finally {
       this.writing -= records.length + forgotten.length;
     }
+  }
+
+  /**
+   * A failed save, said to the person and tried again by itself (a full disk may be freed, a removed
+   * drive put back), not only at the next edit: after 2 s, then less often, up to every 30 s.
+   */
+  private retryLater(store: ProjectStore, err: unknown): void {
+    this.options.emit({ type: 'error', message: `could not save to ${store.dir}: ${(err as Error).message}` });
+    this.saveFailures++;
+    this.scheduleFlush(Math.min(SAVE_RETRY_MS * 2 ** (this.saveFailures - 1), 30_000));
   }
 
   private scheduleSnapshot(): void {

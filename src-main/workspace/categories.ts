@@ -40,10 +40,6 @@ export class WorkspaceCategories {
     return this.categories.some((c) => c.id === id);
   }
 
-  byId(id: number): Category | undefined {
-    return this.categories.find((c) => c.id === id);
-  }
-
   /** The id of a category name, added to the list (with a new id) when the workspace lacks it. */
   idFor(name: string, supercategory = ''): number {
     const found = this.byName.get(key(name));

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError, type ApiOutput, type ApiParsedInput, type Box, type DialogHost, type ExportFilter } from '../contract/api.js';
+import { ApiError, type ApiOutput, type ApiParsedInput, type DialogHost, type ExportFilter } from '../contract/api.js';
 import { importTooLarge } from '../contract/import-limit.js';
 import { writeFileAtomic } from '../core/base/atomic-write.js';
 import { buildCocoDocument, type CocoDocument } from '../core/formats/coco.js';
@@ -12,7 +12,7 @@ import { buildVocExport } from '../core/formats/voc.js';
 import { buildYoloExport } from '../core/formats/yolo.js';
 import type { WorkspaceCategories } from './categories.js';
 import { importCocoText } from './coco-import.js';
-import type { BoxIds, ImageRecord, ImageSet } from './image-set.js';
+import { roundBbox, type BoxIds, type ImageRecord, type ImageSet } from './image-set.js';
 import type { Labelling } from './labelling.js';
 import type { Downloads } from './media.js';
 import { modelTag, parseModelTag, type WorkspaceModel } from './model.js';
@@ -162,7 +162,7 @@ export class Exchange {
       categoryId: b.categoryId,
       score: b.score,
       verified: b.verified,
-      bbox: [b.bbox[0] * sx, b.bbox[1] * sy, b.bbox[2] * sx, b.bbox[3] * sy].map((v) => Math.round(v * 100) / 100) as Box['bbox'],
+      bbox: roundBbox([b.bbox[0] * sx, b.bbox[1] * sy, b.bbox[2] * sx, b.bbox[3] * sy]),
     }));
     img.width ??= m.width;
     img.height ??= m.height;

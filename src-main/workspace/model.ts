@@ -2,7 +2,7 @@
 // window last time (settings.json), else the registry's default; when none can be resolved, why (the
 // window shows it, and labelling says so). The window may switch it (setModel).
 import type { Workspace } from '../contract/api.js';
-import { defaultMinScoreOf } from '../core/models/manifest.js';
+import { defaultMinScoreOf, modelTag } from '../core/models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../core/models/registry.js';
 
 /** Which model labelled a photo: saved with it, shown in the list and the exports. */
@@ -11,7 +11,7 @@ export interface ModelRef {
   version: string;
 }
 
-export const modelTag = (ref: ModelRef): string => `${ref.id}@${ref.version}`;
+export { modelTag };
 
 /** "fashion-ccp@1.2.1" back to its parts (the project files of earlier versions name their model so). */
 export function parseModelTag(tag: string | undefined): ModelRef | undefined {

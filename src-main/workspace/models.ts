@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { ApiError, type ApiEvent, type ApiOutput, type ApiParsedInput, type DialogHost, type ModelSummary } from '../contract/api.js';
 import { addModelFolder, installedModels, type InstalledModel } from '../core/models/installed.js';
-import { defaultMinScoreOf } from '../core/models/manifest.js';
+import { defaultMinScoreOf, modelTag } from '../core/models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../core/models/registry.js';
 import type { WorkspaceCategories } from './categories.js';
 import type { Labelling } from './labelling.js';
@@ -77,7 +77,7 @@ export class Models {
   /** Photos labelled from now on get this model's boxes; its category names join the workspace's. */
   use(resolved: ResolvedModel): void {
     const { model, categories, labelling, emit } = this.options;
-    const same = model.resolved?.dir === resolved.dir && model.tag === `${resolved.manifest.id}@${resolved.manifest.version}`;
+    const same = model.resolved?.dir === resolved.dir && model.tag === modelTag(resolved.manifest);
     model.use(resolved);
     categories.join(resolved.manifest.categories);
     if (!same) labelling.modelChanged();

@@ -9,7 +9,7 @@ import type { Category } from '../core/formats/categories.js';
 import { isReviewed } from '../core/formats/labelled-images.js';
 import type { WorkspaceCategories } from './categories.js';
 import { importCocoText } from './coco-import.js';
-import type { ImageRecord, ImageSet } from './image-set.js';
+import { roundBbox, type ImageRecord, type ImageSet } from './image-set.js';
 
 /** Photos a training needs at least, and a model is worth training on. */
 export const MINIMUM_PHOTOS = 20;
@@ -156,7 +156,7 @@ export function trainingCoco(photos: readonly TrainingPhoto[], categories: reado
   const annotations = photos.flatMap((p, i) =>
     p.boxes
       .filter((b) => chosen.has(b.categoryId))
-      .map((b) => ({ id: next++, image_id: i + 1, category_id: b.categoryId, bbox: b.bbox.map((v) => Math.round(v * 100) / 100), area: Math.round(b.bbox[2] * b.bbox[3] * 100) / 100, iscrowd: 0 })),
+      .map((b) => ({ id: next++, image_id: i + 1, category_id: b.categoryId, bbox: roundBbox(b.bbox), area: Math.round(b.bbox[2] * b.bbox[3] * 100) / 100, iscrowd: 0 })),
   );
   return { info: { description: 'reviewed photos of a Fashion Detect workspace' }, images, annotations, categories: categories.map((c) => ({ id: c.id, name: c.name, supercategory: c.supercategory })) };
 }

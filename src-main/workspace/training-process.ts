@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ChildMessage, ChildReply, ChildTrainRequest } from '../core/train/train-child.js';
 
 /** The niceness of the training: the lowest priority there is. */
-export const TRAINING_NICENESS = 19;
+const TRAINING_NICENESS = 19;
 /** What is kept of the child's own output, for the message when it dies. */
 const OUTPUT_TAIL = 2000;
 
@@ -58,10 +58,6 @@ export class TrainingProcess {
       });
     });
     this.send({ type: 'start', request });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   /** Asks it to stop at its next step (it saves its checkpoint, replies 'stopped' and exits). */

@@ -6,6 +6,7 @@ import type { ApiOutput, Box, UnusualBox, UnusualKind } from '../contract/api.js
 import { lintPhotos } from '../core/lint/lint.js';
 import { STRUCTURAL_SCORE, type LintPhoto, type ProblemKind } from '../core/lint/photos.js';
 import type { WorkspaceCategories } from './categories.js';
+import { atMinScore } from '../core/formats/labelled-images.js';
 import type { ImageRecord, ImageSet } from './image-set.js';
 import type { WorkspaceModel } from './model.js';
 
@@ -43,7 +44,7 @@ export class UnusualBoxes {
     const boxesOf: { img: ImageRecord; boxes: Box[] }[] = [];
     let checkedBoxes = 0;
     for (const img of labelled) {
-      const shown = img.boxes.filter((b) => b.verified || b.score >= minScore);
+      const shown = img.boxes.filter((b) => atMinScore(b, minScore));
       // An empty box has no shape to judge (its logarithms are infinite): said as it is.
       for (const b of shown) {
         if (b.bbox[2] < 1 || b.bbox[3] < 1) found.push({ imageId: img.id, boxId: b.id, kind: 'invalid-box', message: `an empty box (${Math.round(b.bbox[2])} × ${Math.round(b.bbox[3])} pixels)`, score: STRUCTURAL_SCORE });

@@ -140,7 +140,7 @@ describe('reading a tags file', () => {
     expect(noBoxes[0].boxes).toEqual([]);
     expect(noBoxes[0].negativeWeights![classOf('top')]).toBe(0);
     const boxedOnly = (id: number) => ({ id, file: '', fileName: '', width: 1, height: 1, boxes: [{ bbox: [0, 0, 1, 1] as [number, number, number, number], classIndex: 0, categoryId: 1 }] });
-    const taggedOnly = { id: 3, file: '', fileName: '', width: 1, height: 1, boxes: [], negativeWeights: Float32Array.from([1, 0]), tagged: true };
+    const taggedOnly = { id: 3, file: '', fileName: '', width: 1, height: 1, boxes: [], negativeWeights: Float32Array.from([1, 0]) };
     // Class 1 is on one photo in three (tagged, unboxed): that photo is shown sqrt(3) times an epoch.
     expect(repeatFactors([boxedOnly(1), boxedOnly(2), taggedOnly], 2, 1).get(3)).toBeCloseTo(Math.sqrt(3), 6);
   });

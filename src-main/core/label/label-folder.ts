@@ -3,6 +3,7 @@ import { buildCocoDocument, type CocoDocument } from '../formats/coco.js';
 import type { LabelledImage } from '../formats/labelled-images.js';
 import { DetectorPool } from '../detect/detector-pool.js';
 import type { ImageDetections, StageTimings } from '../detect/detector.js';
+import { modelTag } from '../models/manifest.js';
 import type { ResolvedModel } from '../models/registry.js';
 import { LabelQueue, type LabelBatch, type LabelPool } from './label-queue.js';
 import { inShard, type Shard } from './shard.js';
@@ -81,7 +82,7 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
   const doc = buildCocoDocument(labelled, options.model.manifest.categories, {
     description: `Fashion Detect labels for ${path.basename(root)}`,
     version: '1.0',
-    model: `${options.model.manifest.id}@${options.model.manifest.version}`,
+    model: modelTag(options.model.manifest),
     min_score: options.minScore,
     ...(options.shard ? { shard: `${options.shard.index}/${options.shard.count}` } : {}),
     date_created: new Date().toISOString(),

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../base/atomic-write.js';
 import { UsageError } from '../base/errors.js';
 import { modelFoldersFile, userDataDir, userModelsDir } from '../base/user-data.js';
 import type { ModelManifest } from './manifest.js';
-import { knownModelIds, modelsRoot, readManifest, readModelFolders, weightProblems } from './registry.js';
+import { knownModelIds, modelDirs, modelsRoot, readManifest, readModelFolders, weightProblems } from './registry.js';
 
 export type ModelSource = 'built-in' | 'trained' | 'folder';
 
@@ -79,6 +79,7 @@ function describe(source: ModelSource, dir: string, checkWeights: boolean): Inst
   }
   const problems = checkWeights ? weightProblems({ dir, manifest }) : manifest.weights.filter((w) => !fs.existsSync(path.join(dir, w.file))).map((w) => `${w.file} is missing`);
   const trainingSet = source === 'trained' ? readTrainingSet(dir) : undefined;
+  const validation = readValidation(dir);
   let trainedAt: string | undefined;
   if (source === 'trained') trainedAt = trainingSet?.trainedAt || fs.statSync(path.join(dir, 'manifest.json')).mtime.toISOString();
   return {
@@ -87,7 +88,7 @@ function describe(source: ModelSource, dir: string, checkWeights: boolean): Inst
     id: manifest.id,
     manifest,
     ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
-    ...(readValidation(dir) ? { validation: readValidation(dir) } : {}),
+    ...(validation ? { validation } : {}),
     ...(trainingSet ? { trainingSet } : {}),
     ...(trainedAt ? { trainedAt } : {}),
   };
@@ -103,14 +104,9 @@ export function installedModels(options: { root?: string; dataDir?: string; chec
   const root = options.root ?? modelsRoot();
   const dataDir = options.dataDir ?? userDataDir();
   const check = options.checkWeights ?? false;
-  const builtIn = fs.existsSync(root)
-    ? fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'manifest.json'))).map((e) => describe('built-in', path.join(root, e.name), check))
-    : [];
+  const builtIn = modelDirs(root).map((dir) => describe('built-in', dir, check));
   builtIn.sort((a, b) => a.id.localeCompare(b.id));
-  const trainedRoot = userModelsDir(dataDir);
-  const trained = fs.existsSync(trainedRoot)
-    ? fs.readdirSync(trainedRoot, { withFileTypes: true }).filter((e) => e.isDirectory() && fs.existsSync(path.join(trainedRoot, e.name, 'manifest.json'))).map((e) => describe('trained', path.join(trainedRoot, e.name), check))
-    : [];
+  const trained = modelDirs(userModelsDir(dataDir)).map((dir) => describe('trained', dir, check));
   trained.sort((a, b) => (a.trainedAt ?? '').localeCompare(b.trainedAt ?? '') || a.id.localeCompare(b.id));
   const folders = readModelFolders(dataDir).map((dir) => (fs.existsSync(dir) ? describe('folder', dir, check) : { source: 'folder' as const, dir, id: path.basename(dir), problem: `${dir} is not there any more` }));
   const seen = new Set<string>();

@@ -94,3 +94,6 @@ export function defaultMinScoreOf(manifest: Pick<ModelManifest, 'defaultMinScore
   return manifest?.defaultMinScore ?? DEFAULT_MIN_SCORE;
 }
 export type ModelCategory = z.infer<typeof categorySchema>;
+
+/** "fashion-ccp@1.3.0": a model as photos, files and logs name it. */
+export const modelTag = (ref: { id: string; version: string }): string => `${ref.id}@${ref.version}`;

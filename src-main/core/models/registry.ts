@@ -51,12 +51,18 @@ export function readManifest(dir: string): ModelManifest {
   return parsed.data;
 }
 
-export function listModels(root = modelsRoot()): ResolvedModel[] {
+/** The model folders directly under `root`: those with a manifest.json. */
+export function modelDirs(root: string): string[] {
   if (!fs.existsSync(root)) return [];
   return fs
     .readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'manifest.json')))
-    .map((e) => ({ dir: path.join(root, e.name), manifest: readManifest(path.join(root, e.name)) }))
+    .map((e) => path.join(root, e.name));
+}
+
+export function listModels(root = modelsRoot()): ResolvedModel[] {
+  return modelDirs(root)
+    .map((dir) => ({ dir, manifest: readManifest(dir) }))
     .sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));
 }
 
@@ -119,10 +125,7 @@ function findModelDir(id: string, root: string, dataDir: string): string | undef
 
 /** Every model id that can be named: built-in, trained in the app, added folders. */
 export function knownModelIds(root = modelsRoot(), dataDir = userDataDir()): string[] {
-  const trainedRoot = userModelsDir(dataDir);
-  const trained = fs.existsSync(trainedRoot)
-    ? fs.readdirSync(trainedRoot, { withFileTypes: true }).filter((e) => e.isDirectory() && fs.existsSync(path.join(trainedRoot, e.name, 'manifest.json'))).map((e) => e.name)
-    : [];
+  const trained = modelDirs(userModelsDir(dataDir)).map((dir) => path.basename(dir));
   const folders = readModelFolders(dataDir).map(folderId).filter((id): id is string => id !== undefined);
   return [...new Set([...listModels(root).map((m) => m.manifest.id), ...trained.sort(), ...folders])];
 }

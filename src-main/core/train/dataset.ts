@@ -14,7 +14,6 @@ export interface TrainImage {
   boxes: { bbox: [number, number, number, number]; classIndex: number; categoryId: number }[];
   /** A tagged photo (tags.ts): how much each class counts as a negative in it; boxes are the model's. */
   negativeWeights?: Float32Array;
-  tagged?: boolean;
 }
 
 export interface TrainSet {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { tf } from '../base/backend.js';
 import { OptionError } from '../base/errors.js';
 import { headSpecSchema, headTensorShapes, loadHead, type HeadParams, type HeadShape, type HeadSpec } from '../models/fpn-head.js';
+import { modelTag } from '../models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { tailTensorNames, type TailParams } from '../models/tail.js';
 import { initHead } from './head-weights.js';
@@ -26,7 +27,7 @@ export function resolveInitModel(ref: string, baseId: string): InitModel {
     throw new OptionError((n) => `${n('init')} ${manifest.id}: training can start only from a model trained by fashion-detect on ${baseId}'s feature pyramid (as fashion-ccp is)`);
   }
   const spec = headSpecSchema.parse(JSON.parse(fs.readFileSync(path.join(model.dir, manifest.modelFile), 'utf8')));
-  return { model, spec, tag: `${manifest.id}@${manifest.version}` };
+  return { model, spec, tag: modelTag(manifest) };
 }
 
 /** Checks the head to train can take the init model's weights: the same width and input channels. */

@@ -10,6 +10,7 @@ import { saveHead } from './head-weights.js';
 import { writeModelCard, type CardInput } from './model-card.js';
 import { BINS, modelId, type Settings } from './settings.js';
 import type { TrainOptions, ValidationResult } from './types.js';
+import { defaultMinScoreFrom } from './validate.js';
 
 /** The head's files in the model folder: head.json and head.bin. */
 const HEAD_NAME = 'head';
@@ -98,7 +99,7 @@ export function writeModel(
   const manifest: ModelManifest = {
     ...model.description,
     weights,
-    ...(bestF1 ? { defaultMinScore: Math.round(bestF1.minScore * 100) / 100 } : {}),
+    ...(bestF1 ? { defaultMinScore: defaultMinScoreFrom(bestF1) } : {}),
   };
   writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   const base = card.baseModel.manifest;

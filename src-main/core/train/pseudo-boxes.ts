@@ -3,6 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-write.js';
 import { DetectorPool } from '../detect/detector-pool.js';
 import { labelFiles } from '../label/label-folder.js';
+import { modelTag } from '../models/manifest.js';
 import type { ResolvedModel } from '../models/registry.js';
 import { PSEUDO_BOX_RULES, type ModelBox } from './tags.js';
 
@@ -26,7 +27,7 @@ export interface PseudoLabelOptions {
  * boxes by file. Saved in `out`; a later run with the same model and photos reads them back.
  */
 export async function modelBoxesOnPhotos(model: ResolvedModel, files: readonly string[], out: string, opts: PseudoLabelOptions): Promise<Map<string, ModelBox[]>> {
-  const tag = `${model.manifest.id}@${model.manifest.version}`;
+  const tag = modelTag(model.manifest);
   const savedFile = path.join(out, PSEUDO_BOXES_FILE);
   const saved = readSaved(savedFile);
   if (saved?.model === tag && files.every((f) => saved.boxes.has(f))) return saved.boxes;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { modelTag } from '../models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import type { TrainImage, TrainSet } from './dataset.js';
 import type { CardInput } from './model-card.js';
@@ -45,7 +46,7 @@ export async function taggedTrainPhotos(
   const singleInstance = new Set(singleInstanceIds.map((id) => set.categories.findIndex((c) => c.id === id)));
   const firstId = Math.max(0, ...set.images.map((i) => i.id)) + 1;
   const { images, pseudoBoxes } = taggedTrainImages(plan.tags, set, singleInstance, boxes, PSEUDO_BOX_RULES, firstId);
-  const from = plan.pseudoModel ? `${plan.pseudoModel.manifest.id}@${plan.pseudoModel.manifest.version}` : path.basename(opts.pseudoLabels!);
+  const from = plan.pseudoModel ? modelTag(plan.pseudoModel.manifest) : path.basename(opts.pseudoLabels!);
   log(`${images.length} tagged photos train too, with ${pseudoBoxes} boxes of ${from} kept for their tagged categories`);
   const photosPerCategory = Object.fromEntries(set.categories.map((c, i) => [c.name, plan.tags.photos.filter((p) => p.classes.has(i)).length]));
   return { images, info: { tags: path.basename(opts.tags!), photos: images.length, pseudoBoxes, pseudoBoxesFrom: from, photosPerCategory, notes: plan.tags.notes } };

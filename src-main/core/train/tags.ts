@@ -167,7 +167,7 @@ export function taggedTrainImages(
     pseudoBoxes += boxes.length;
     const negativeWeights = new Float32Array(set.categories.length).fill(1);
     for (const c of photo.classes) negativeWeights[c] = 0;
-    return { id: firstId + i, file: photo.file, fileName: photo.fileName, width: 0, height: 0, boxes, negativeWeights, tagged: true };
+    return { id: firstId + i, file: photo.file, fileName: photo.fileName, width: 0, height: 0, boxes, negativeWeights };
   });
   return { images, pseudoBoxes };
 }

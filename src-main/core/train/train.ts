@@ -6,7 +6,7 @@ import { initBackend, tf } from '../base/backend.js';
 import { OptionError } from '../base/errors.js';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec, type BaseSpec } from '../models/fpn-base.js';
 import { headTensorShapes, type HeadShape } from '../models/fpn-head.js';
-import type { ModelManifest } from '../models/manifest.js';
+import { modelTag, type ModelManifest } from '../models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { tailBaseParts } from '../models/tail.js';
 import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
@@ -101,7 +101,7 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
   checkBase(baseModel);
   const init = opts.init ? resolveInitModel(opts.init, baseModel.manifest.id) : undefined;
   await initBackend();
-  const pseudoModel = tagged?.pseudoModel && `${tagged.pseudoModel.manifest.id}@${tagged.pseudoModel.manifest.version}`;
+  const pseudoModel = tagged?.pseudoModel && modelTag(tagged.pseudoModel.manifest);
   const settings = resolveSettings(opts, valSplit, set, baseModel, pseudoModel, init);
   if (init) checkInitShape(init, { width: settings.width, inChannels: NANODET_FPN.channels });
   modelId(out, opts.id);

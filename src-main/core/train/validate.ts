@@ -8,6 +8,9 @@ import type { FeatureSample } from './features.js';
 import { batchTensors, type BaseOutputShape } from './step.js';
 import type { ValidationResult } from './types.js';
 
+/** The minimum score a trained model shows boxes from: where F1 peaked on its validation photos, to 1/100. */
+export const defaultMinScoreFrom = (bestF1: { minScore: number }): number => Math.round(bestF1.minScore * 100) / 100;
+
 /** Held-out photos run through the head this many at a time. */
 const BATCH = 8;
 
@@ -50,8 +53,8 @@ export class Validator {
     const gts = this.photos.flatMap((v) => v.image.boxes.map((b) => ({ imageId: v.image.id, categoryId: b.categoryId, bbox: b.bbox })));
     const imageIds = this.photos.map((v) => v.image.id).sort((a, b) => a - b);
     const result = evaluateBoxes(imageIds, this.spec.categories, gts, dts);
-    // What a reviewer faces at the model's default minimum score (model-writer rounds it so).
-    const defaultMinScore = result.bestF1 ? Math.round(result.bestF1.minScore * 100) / 100 : undefined;
+    // What a reviewer faces at the model's default minimum score.
+    const defaultMinScore = result.bestF1 ? defaultMinScoreFrom(result.bestF1) : undefined;
     return {
       images: this.photos.length,
       ap: result.ap,

@@ -5,6 +5,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { uploadNameSchema } from '../../contract/api.js';
 import { isImagePath } from '../../core/images/decode.js';
+import { isInside } from '../common/path-guard.js';
 import { HttpProblem, readBody, sendJson } from './http-io.js';
 
 /** Uploads bigger than this are refused before they are read in full. */
@@ -29,11 +30,11 @@ function uploadName(url: URL): string {
 async function uploadFolder(uploadsDir: string, name: string): Promise<{ dir: string; base: string }> {
   const root = path.resolve(uploadsDir);
   const file = path.join(root, ...name.split('/'));
-  if (path.relative(root, file).startsWith('..')) throw new HttpProblem(400, 'bad upload name');
+  if (!isInside(root, file)) throw new HttpProblem(400, 'bad upload name');
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   // A folder in the way, or a link planted in the upload folder, must not redirect the write.
   const realParent = await fs.promises.realpath(path.dirname(file));
-  if (path.relative(await fs.promises.realpath(root), realParent).startsWith('..')) throw new HttpProblem(400, 'bad upload name');
+  if (!isInside(await fs.promises.realpath(root), realParent)) throw new HttpProblem(400, 'bad upload name');
   return { dir: realParent, base: path.basename(file) };
 }
 
