@@ -3,7 +3,7 @@
 // person using the window (a drop of files, the photo on screen settled, a list row scrolled into view).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from '../helpers';
 
 export interface Server {
@@ -46,6 +46,14 @@ export async function api<T = any>(server: Server, method: string, input: unknow
   const body = (await res.json()) as { ok: boolean; value: T; error?: { message: string } };
   if (!body.ok) throw new Error(body.error?.message);
   return body.value;
+}
+
+/** The window as the tests look at it: a page of the screenshots' size on the server, its script errors kept in `pageErrors`. */
+export async function openWindow(browser: Browser, server: Server, pageErrors: string[], options: { acceptDownloads?: boolean } = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, ...options });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.url);
+  return page;
 }
 
 /** A drop of files on the window, as Chromium delivers it: a DataTransfer with File objects. */

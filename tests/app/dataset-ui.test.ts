@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium, launchChromium, repoRoot, tempDir } from '../helpers';
-import { api, startServer, stopServer, viewerSettled, type Server } from './browser';
+import { api, openWindow, startServer, stopServer, viewerSettled, type Server } from './browser';
 import { distinctPhotos, writeOutfitBoxes } from './dataset-photos';
 
 const chromium = findChromium();
@@ -60,9 +60,7 @@ describe.skipIf(!hasChromium)('clean data sets in the window', () => {
     await sharp(path.join(dir, names[1])).resize(Math.round(width * 0.6)).jpeg({ quality: 60 }).toFile(path.join(dir, COPY));
     server = await startServer(tempDir('fd-dataset-ui-data-'));
     browser = await launchChromium(chromium.path!);
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
+    page = await openWindow(browser, server, pageErrors, { acceptDownloads: true });
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copySharedPhotos, drawScene, findChromium, hasShared, launchChromium, repoRoot, sceneDataset, sharedDataset, tempDir } from '../helpers';
-import { api, photoRow, startServer, stopServer, viewerSettled, type Server } from './browser';
+import { api, openWindow, photoRow, startServer, stopServer, viewerSettled, type Server } from './browser';
 
 const chromium = findChromium();
 const hasChromium = chromium.path !== undefined;
@@ -64,9 +64,7 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
     userData = tempDir('fd-user-data-');
     server = await startServer(tempDir('fd-train-ui-'), { FASHION_DETECT_USER_DATA: userData });
     browser = await launchChromium(chromium.path!);
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
+    page = await openWindow(browser, server, pageErrors);
   });
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { cocoDocumentSchema, cocoProblems } from '../../src-main/core/formats/co
 import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
 import { resolveModel } from '../../src-main/core/models/registry';
 import { drawScene, findChromium, hasShared, launchChromium, repoRoot, sharedDataset, tempDir } from '../helpers';
-import { api, boxTags, dropFiles, photoRow, startServer, stopServer, viewerSettled, type Server } from './browser';
+import { api, boxTags, dropFiles, openWindow, photoRow, startServer, stopServer, viewerSettled, type Server } from './browser';
 
 const chromium = findChromium();
 const hasChromium = chromium.path !== undefined;
@@ -531,9 +531,7 @@ describe.skipIf(!hasChromium)('reviewing: the list\'s filter, Accept and the key
   beforeAll(async () => {
     server = await startServer(tempDir('fd-web-filter-'));
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
+    page = await openWindow(browser, server, pageErrors);
   });
 
   afterAll(async () => {
