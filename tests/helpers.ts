@@ -70,6 +70,27 @@ export function copySharedPhotos(dir: string, n: number, from: 'train/images' | 
 }
 
 /**
+ * A different room behind each scene: large soft patches of light and shade placed by the seed, so
+ * that two scenes are distinct photos to the near-duplicate hash (as two street photos are), not
+ * copies of one. They stay behind the figure and are paler than its clothes.
+ */
+function sceneBackground(width: number, height: number, seed: number): string {
+  let state = (seed * 2654435761) >>> 0 || 1;
+  const next = (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+  const patches: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    const lightness = next() < 0.5 ? 35 + next() * 15 : 88 + next() * 10;
+    patches.push(`<ellipse cx="${next() * width}" cy="${next() * height}" rx="${(0.15 + next() * 0.25) * width}" ry="${(0.1 + next() * 0.2) * height}" fill="hsl(${Math.floor(next() * 360)},10%,${lightness}%)"/>`);
+  }
+  return patches.join('');
+}
+
+/**
  * A person-like test picture drawn from shapes (used where ../shared is absent): a figure with a
  * top, trousers and shoes on a textured background. It exercises the whole pipeline on real files.
  */
@@ -77,6 +98,7 @@ export async function drawScene(width: number, height: number, seed = 1): Promis
   const hue = (seed * 47) % 360;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
     <rect width="100%" height="100%" fill="hsl(${hue},25%,80%)"/>
+    ${sceneBackground(width, height, seed)}
     <circle cx="${width * 0.5}" cy="${height * 0.14}" r="${width * 0.09}" fill="#d9a07a"/>
     <rect x="${width * 0.3}" y="${height * 0.24}" width="${width * 0.4}" height="${height * 0.3}" rx="12" fill="hsl(${(hue + 180) % 360},60%,45%)"/>
     <rect x="${width * 0.32}" y="${height * 0.54}" width="${width * 0.15}" height="${height * 0.36}" fill="#223355"/>

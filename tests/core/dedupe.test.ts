@@ -79,7 +79,8 @@ describe('perceptual hashes', () => {
     expect(hammingDistance(photos[0].hash.whole, photos[1].hash.whole)).toBeGreaterThan(20);
     expect(hammingDistance(photos[0].hash.wholeMirror, photos[1].hash.whole)).toBeLessThanOrEqual(2);
     expect(groupNearDuplicates(photos)).toEqual([]);
-    expect(groupNearDuplicates(photos, { mirror: true })).toEqual([['a.png', 'b.png']]);
+    // Which one is kept first (the larger file) is keepFirst's business, tested on its own.
+    expect(groupNearDuplicates(photos, { mirror: true }).map((g) => [...g].sort())).toEqual([['a.png', 'b.png']]);
   });
 
   it('list the photos that cannot be read, with the reason, and hash the rest', async () => {
