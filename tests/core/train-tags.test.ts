@@ -3,9 +3,10 @@
 // photo is not tagged with as absent everywhere in it and every tagged one as unknown.
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src-main/core/base/backend';
-import { readTrainSet, type TrainSet } from '../../src-main/core/train/dataset';
+import { readTrainSet, splitTrainVal, type TrainSet } from '../../src-main/core/train/dataset';
 import { batchTargets, disposeTargets, gflLoss } from '../../src-main/core/train/loss';
 import { repeatFactors } from '../../src-main/core/train/sampling';
 import { PSEUDO_BOX_RULES, readTagSet, taggedTrainImages, type ModelBox } from '../../src-main/core/train/tags';
@@ -157,20 +158,28 @@ describe('train with tagged photos', () => {
       await (await drawScene(320, 480, 20 + k)).jpeg().toFile(path.join(tagged, `t${k}.jpg`));
       images.push({ id: k, file_name: `t${k}.jpg` });
     }
+    // A fifth tagged photo is a smaller, recompressed copy of a validation photo: it must not train.
+    const validation = splitTrainVal(readTrainSet(annotations, dir).images, 0.34, 0).val.map((i) => i.fileName);
+    await sharp(path.join(dir, validation[0])).resize({ width: 250 }).jpeg({ quality: 60 }).toFile(path.join(tagged, 't5.jpg'));
+    images.push({ id: 5, file_name: 't5.jpg' });
     const tags = path.join(dir, 'tags.json');
     const tagCategories = [{ id: 1, name: 'top' }, { id: 2, name: 'pants' }, { id: 3, name: 'footwear' }, { id: 4, name: 'bag' }];
     fs.writeFileSync(tags, JSON.stringify({ images, categories: tagCategories, image_labels: images.flatMap((i) => [{ image_id: i.id, category_id: 1 }, { image_id: i.id, category_id: 4 }]) }));
     const out = path.join(dir, 'tagged-model');
     const common = ['--coco', annotations, '--images', dir, '--epochs', '1', '--batch-size', '2', '--width', '8', '--val-split', '0.34', '--input', '224x320', '--progress', 'lines'];
     const run = await runCli(['train', ...common, '--out', out, '--tags', tags, '--tag-images', tagged, '--pseudo-model', 'coco-nanodet']);
-    expect(run.stderr).toMatch(/finding the boxes of coco-nanodet@[\d.]+ on 4 tagged photos/);
-    expect(run.stderr).toMatch(/4 tagged photos train too, with \d+ boxes of coco-nanodet@[\d.]+ kept for their tagged categories/);
+    expect(run.stderr).toMatch(/finding the boxes of coco-nanodet@[\d.]+ on 5 tagged photos/);
+    expect(run.stderr).toMatch(/5 tagged photos train too, with \d+ boxes of coco-nanodet@[\d.]+ kept for their tagged categories/);
+    expect(run.stderr).toContain(`1 training photo left out as near-copies of validation photos: t5.jpg (tagged) (of ${validation[0]})`);
     expect(run.stderr).toMatch(/training 4 categories on 8 photos \(2 held out for validation\)/);
     expect(run.code, run.stderr).toBe(0);
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    expect(metrics.data).toMatchObject({ trainPhotos: 4, validationPhotos: 2, tagged: { tags: 'tags.json', photos: 4, photosPerCategory: { top: 4, pants: 0, footwear: 0, bag: 4 } } });
+    expect(metrics.data).toMatchObject({ trainPhotos: 4, validationPhotos: 2, tagged: { tags: 'tags.json', photos: 5, photosPerCategory: { top: 5, pants: 0, footwear: 0, bag: 5 } } });
+    expect(metrics.data.copiesOfValidation).toEqual([{ photo: 't5.jpg (tagged)', copyOf: validation[0], distance: expect.any(Number) }]);
     expect(metrics.validation.images).toBe(2);
-    expect(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/tags\.json: 4 more photos with image-level tags and no boxes/);
+    const card = fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/tags\.json: 5 more photos with image-level tags and no boxes/);
+    expect(card).toContain(`Left out of training as near-copies of validation photos, so that validation never measures a photo trained on: t5.jpg (tagged) (of ${validation[0]}).`);
     // The model's boxes were kept with the model: they are not looked for again.
     expect(JSON.parse(fs.readFileSync(path.join(out, 'pseudo-boxes.json'), 'utf8')).model).toMatch(/^coco-nanodet@/);
 

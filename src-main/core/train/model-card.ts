@@ -15,6 +15,8 @@ export interface CardInput {
       boxesPerCategory: Record<string, number>;
       /** Tagged photos that trained too (tags.ts), with the model's boxes kept on them. */
       tagged?: { tags: string; photos: number; pseudoBoxes: number; pseudoBoxesFrom: string; photosPerCategory: Record<string, number>; notes: string[] };
+      /** Training photos left out as near-copies of validation photos (validation-copies.ts). */
+      copiesOfValidation?: { photo: string; copyOf: string; distance: number }[];
     };
     settings: Record<string, unknown> & { input: { width: number; height: number }; epochs: number };
     trainSeconds: number;
@@ -39,6 +41,12 @@ function taggedLines(tagged: CardInput['metrics']['data']['tagged']): string[] {
       'were kept for the categories it is tagged with (the best box of a category labelled once per photo, scored 0.2 or more; up to 4 boxes of footwear or bags scored 0.4 or more). They never served for validation.',
     ...tagged.notes.map((n) => `- Tags: ${n}.`),
   ];
+}
+
+function copyLines(copies: CardInput['metrics']['data']['copiesOfValidation']): string[] {
+  if (!copies?.length) return [];
+  const named = copies.map((c) => `${c.photo} (of ${c.copyOf})`).join(', ');
+  return [`- Left out of training as near-copies of validation photos, so that validation never measures a photo trained on: ${named}.`];
 }
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
@@ -72,6 +80,7 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     `- ${metrics.data.annotations}: ${metrics.data.photos} photos, ${metrics.data.boxes} boxes; ${metrics.data.trainPhotos} photos trained on, ` +
       `${metrics.data.validationPhotos} held out for validation (${Math.round(Number(s.valSplit) * 100)}%, seed ${String(s.seed)}).`,
     ...taggedLines(metrics.data.tagged),
+    ...copyLines(metrics.data.copiesOfValidation),
     ...(citation ? [`- Source: ${citation}`] : []),
     '',
     '| category | boxes |',

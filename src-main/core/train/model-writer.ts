@@ -55,7 +55,15 @@ export function describeModel(
 export function trainingMetrics(
   settings: Settings,
   set: TrainSet,
-  counts: { trainPhotos: number; validationPhotos: number; epochs: number; threads: number; backend: string; tagged?: TrainingMetrics['data']['tagged'] },
+  counts: {
+    trainPhotos: number;
+    validationPhotos: number;
+    epochs: number;
+    threads: number;
+    backend: string;
+    tagged?: TrainingMetrics['data']['tagged'];
+    copiesOfValidation?: TrainingMetrics['data']['copiesOfValidation'];
+  },
   run: { trainSeconds: number; history: TrainingMetrics['history']; validation?: ValidationResult },
 ): TrainingMetrics {
   return {
@@ -68,6 +76,7 @@ export function trainingMetrics(
       boxes: set.annotationCount,
       boxesPerCategory: Object.fromEntries(set.categories.map((c, i) => [c.name, set.images.reduce((n, im) => n + im.boxes.filter((b) => b.classIndex === i).length, 0)])),
       ...(counts.tagged ? { tagged: counts.tagged } : {}),
+      ...(counts.copiesOfValidation?.length ? { copiesOfValidation: counts.copiesOfValidation } : {}),
     },
     settings: {
       ...settings,

@@ -18,6 +18,7 @@ import { startingHead } from './head-weights.js';
 import { checkInitShape, initialHead, resolveInitModel, type InitModel } from './init-from-model.js';
 import { pretrainedTail } from './pretrained-tail.js';
 import { describeModel, trainingMetrics, writeModel } from './model-writer.js';
+import { copiesOfValidation, describeValidationCopies } from './validation-copies.js';
 import { EpochSampler, repeatFactors } from './sampling.js';
 import { BINS, checkBase, checkRunOptions, modelId, resolveSettings, settingsDiffer, type Settings } from './settings.js';
 import type { BaseOutputShape, StepGeometry } from './step.js';
@@ -171,8 +172,12 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
   const { out, epochs, settings, set, resumed } = plan;
   const split = splitTrainVal(set.images, settings.valSplit, settings.seed);
   // Validation is drawn from the boxed photos only: tagged photos only ever train.
-  const trainImages = [...split.train, ...(plan.taggedPhotos?.images ?? [])];
   const valImages = split.val;
+  const candidates = [...split.train, ...(plan.taggedPhotos?.images ?? [])];
+  const copies = await copiesOfValidation(candidates, valImages, opts.signal);
+  if (copies.length > 0) log(describeValidationCopies(copies));
+  const copyFiles = new Set(copies.map((c) => c.file));
+  const trainImages = candidates.filter((i) => !copyFiles.has(i.file));
   const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? path.join(os.tmpdir(), 'fashion-detect-features'));
   const readers: FeatureReader[] = [
     (file, variant) => photoFeatures(base.extractor, file, variant, cacheDir),
@@ -223,7 +228,15 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     // Resumed after the last epoch's checkpoint, no epoch ran in this session: validate here.
     const validation = end.lastValidation ?? validator?.run(trainer.params);
     const boxedIds = new Set(set.images.map((i) => i.id));
-    const counts = { trainPhotos: sampler.photoIds.filter((id) => boxedIds.has(id)).length, validationPhotos: valPhotos.length, epochs, threads, backend: tf.getBackend(), tagged: plan.taggedPhotos?.info };
+    const counts = {
+      trainPhotos: sampler.photoIds.filter((id) => boxedIds.has(id)).length,
+      validationPhotos: valPhotos.length,
+      epochs,
+      threads,
+      backend: tf.getBackend(),
+      tagged: plan.taggedPhotos?.info,
+      copiesOfValidation: copies.map(({ photo, copyOf, distance }) => ({ photo, copyOf, distance })),
+    };
     const metrics = trainingMetrics(settings, set, counts, { trainSeconds: state.trainSeconds, history: state.history, validation });
     writeModel(out, { description, shape: layout.shape, params: trainer.params }, metrics, { citation: opts.citation, baseModel: plan.baseModel });
     log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50)}, AP ${fmt(validation?.ap)}) in ${formatDuration(state.trainSeconds)} of training`);
