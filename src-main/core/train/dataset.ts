@@ -16,6 +16,13 @@ export interface TrainImage {
   negativeWeights?: Float32Array;
 }
 
+/** The categories a photo holds: those of its boxes, and for a tagged photo those it is tagged with, boxed or not. */
+export function classesIn(photo: Pick<TrainImage, 'boxes' | 'negativeWeights'>): Set<number> {
+  const classes = new Set(photo.boxes.map((b) => b.classIndex));
+  photo.negativeWeights?.forEach((weight, c) => weight === 0 && classes.add(c));
+  return classes;
+}
+
 export interface TrainSet {
   categories: { id: number; name: string; supercategory: string }[];
   images: TrainImage[];

@@ -1,5 +1,6 @@
 import { tf } from '../base/backend.js';
 import type { HeadTensorName } from '../models/fpn-head.js';
+import { classesIn, type TrainImage } from './dataset.js';
 import { linear } from './ops.js';
 
 /**
@@ -54,10 +55,9 @@ export function presenceLoss(
   return tf.mul(tf.sum(bce), weight / (batchPhotos * present.shape[1])) as tf.Scalar;
 }
 
-/** A photo's categories as the presence loss takes them: those of its boxes, and those it is tagged with. */
-export function presentClasses(boxes: readonly { classIndex: number }[], numClasses: number, negativeWeights?: Float32Array): Float32Array {
+/** A photo's categories (classesIn) as the presence loss takes them: 1 for each it holds. */
+export function presentClasses(photo: Pick<TrainImage, 'boxes' | 'negativeWeights'>, numClasses: number): Float32Array {
   const present = new Float32Array(numClasses);
-  for (const b of boxes) present[b.classIndex] = 1;
-  negativeWeights?.forEach((w, c) => w === 0 && (present[c] = 1));
+  for (const c of classesIn(photo)) present[c] = 1;
   return present;
 }

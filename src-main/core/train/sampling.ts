@@ -1,5 +1,5 @@
 import { seededRandom, shuffled } from '../base/random.js';
-import type { TrainImage } from './dataset.js';
+import { classesIn, type TrainImage } from './dataset.js';
 
 /**
  * How many times each photo is shown an epoch (repeat-factor sampling): the largest
@@ -12,12 +12,6 @@ export function repeatFactors(photos: readonly TrainImage[], numClasses: number,
   return new Map(photos.map((p) => [p.id, Math.max(1, ...[...classesIn(p)].map((c) => factor[c]))]));
 }
 
-/** The categories a photo holds: those of its boxes, and for a tagged photo those it is tagged with, boxed or not. */
-function classesIn(photo: TrainImage): Set<number> {
-  const classes = new Set(photo.boxes.map((b) => b.classIndex));
-  photo.negativeWeights?.forEach((weight, c) => weight === 0 && classes.add(c));
-  return classes;
-}
 
 /** Learning rate: linear warm-up over the first 300 steps, then cosine down to 5%. */
 export function learningRateAt(step: number, totalSteps: number, peak: number): number {

@@ -217,7 +217,7 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     const samples = trainPhotos.map((s) => {
       const targets = photoTargets(s.image, s.sample, layout.levels, BINS);
       // Which categories the photo holds, for the presence loss only (the messages to the threads stay small without it).
-      return { sample: s.sample, targets: layout.geometry.presenceWeight > 0 ? { ...targets, present: presentClasses(s.image.boxes, numClasses, s.image.negativeWeights) } : targets };
+      return { sample: s.sample, targets: layout.geometry.presenceWeight > 0 ? { ...targets, present: presentClasses(s.image, numClasses) } : targets };
     });
     const end = await runEpochs({ out, epochs, state, trainer, sampler, samples, inputShapes: layout.inputShapes, validator, signal: opts.signal, onProgress: opts.onProgress, log });
     if (end.stopped) {
