@@ -2,6 +2,7 @@ import { writeFileAtomic } from '../base/atomic-write.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { AP_MIN_SCORE } from '../eval/coco-eval.js';
 import type { EpochRecord, ValidationResult } from './types.js';
+import { copyName } from './validation-copies.js';
 
 export interface CardInput {
   manifest: ModelManifest;
@@ -45,8 +46,7 @@ function taggedLines(tagged: CardInput['metrics']['data']['tagged']): string[] {
 
 function copyLines(copies: CardInput['metrics']['data']['copiesOfValidation']): string[] {
   if (!copies?.length) return [];
-  const named = copies.map((c) => `${c.photo} (of ${c.copyOf})`).join(', ');
-  return [`- Left out of training as near-copies of validation photos, so that validation never measures a photo trained on: ${named}.`];
+  return [`- Left out of training as near-copies of validation photos, so that validation never measures a photo trained on: ${copies.map(copyName).join(', ')}.`];
 }
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));

@@ -12,7 +12,6 @@ export function repeatFactors(photos: readonly TrainImage[], numClasses: number,
   return new Map(photos.map((p) => [p.id, Math.max(1, ...[...classesIn(p)].map((c) => factor[c]))]));
 }
 
-
 /** Learning rate: linear warm-up over the first 300 steps, then cosine down to 5%. */
 export function learningRateAt(step: number, totalSteps: number, peak: number): number {
   const warmup = Math.min(300, Math.floor(totalSteps / 10));

@@ -1,3 +1,4 @@
+import { plural } from '../../common/format.js';
 import { nearDuplicatePairs } from '../dedupe/groups.js';
 import { hashFiles } from '../dedupe/hash-file.js';
 import { compareNames } from '../formats/labelled-images.js';
@@ -40,10 +41,11 @@ export async function copiesOfValidation(train: readonly TrainImage[], val: read
   return [...copies.values()].sort((x, y) => compareNames(x.photo, y.photo));
 }
 
+/** "0907.jpg (of 0990.jpg)": a copy as the log and the model card name it. */
+export const copyName = (copy: Pick<ValidationCopy, 'photo' | 'copyOf'>): string => `${copy.photo} (of ${copy.copyOf})`;
+
 /** The log's line about the photos left out (the first ten named). */
 export function describeValidationCopies(copies: readonly ValidationCopy[]): string {
-  const named = copies.slice(0, 10).map((c) => `${c.photo} (of ${c.copyOf})`);
   const more = copies.length > 10 ? `, and ${copies.length - 10} more` : '';
-  const count = copies.length === 1 ? '1 training photo' : `${copies.length} training photos`;
-  return `${count} left out as near-copies of validation photos: ${named.join(', ')}${more}`;
+  return `${plural(copies.length, 'training photo')} left out as near-copies of validation photos: ${copies.slice(0, 10).map(copyName).join(', ')}${more}`;
 }
