@@ -19,18 +19,19 @@ function electronVersion(): string {
 }
 
 /**
- * What of models/ ships: each model's manifest.json and the weight files it names (as installed).
- * A folder without a manifest (a model still being trained, its checkpoints) stays out.
+ * What of models/ ships: each model's manifest.json (or weights.json, for the pose model a detector
+ * may take) and the weight files it names (as installed). A folder without either (a model still
+ * being trained, its checkpoints) stays out.
  */
 function modelFiles(): string[] {
   const root = path.join(__dirname, 'models');
   const files: string[] = [];
   for (const id of fs.readdirSync(root).sort()) {
-    const manifestFile = path.join(root, id, 'manifest.json');
-    if (!fs.existsSync(manifestFile)) continue;
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { modelFile?: string; weights?: Array<{ file: string }> };
+    const described = ['manifest.json', 'weights.json'].find((f) => fs.existsSync(path.join(root, id, f)));
+    if (!described) continue;
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, id, described), 'utf8')) as { modelFile?: string; weights?: Array<{ file: string }> };
     const named = new Set([...(manifest.weights ?? []).map((w) => w.file), ...(manifest.modelFile ? [manifest.modelFile] : [])]);
-    files.push(`${id}/manifest.json`, ...[...named].filter((f) => fs.existsSync(path.join(root, id, f))).map((f) => `${id}/${f}`));
+    files.push(`${id}/${described}`, ...[...named].filter((f) => fs.existsSync(path.join(root, id, f))).map((f) => `${id}/${f}`));
   }
   return files;
 }

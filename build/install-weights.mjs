@@ -19,8 +19,9 @@ const isInPlace = (dir, weights) =>
 
 let failed = false;
 for (const id of fs.readdirSync(modelsDir)) {
-  const manifestPath = path.join(modelsDir, id, 'manifest.json');
-  if (!fs.existsSync(manifestPath)) continue;
+  // A detector's manifest.json, or weights.json for a model that serves one (the pose model).
+  const manifestPath = ['manifest.json', 'weights.json'].map((f) => path.join(modelsDir, id, f)).find((f) => fs.existsSync(f));
+  if (!manifestPath) continue;
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
   const dir = path.dirname(manifestPath);
   if (!manifest.source?.npm) continue;

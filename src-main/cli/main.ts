@@ -119,6 +119,7 @@ program
   .option('--init <model>', 'start from the head (and tuned tail) of this installed model, e.g. fashion-ccp: categories it knows by name keep what it learnt, new ones start fresh')
   .addOption(new Option('--width <n>', 'channels of the trained head (default: 64, or the --init model\'s)').argParser(positiveInt))
   .option('--no-context', 'leave out the head\'s photo-wide context (the mean of the coarsest features)')
+  .option('--pose', 'give the head where each cell is relative to the wearer\'s body (MoveNet Lightning, which then runs with every detection)')
   .addOption(new Option('--tune-tail [units]', 'also fine-tune the last units (1 to 3; 1 if no number is given) of the base\'s backbone with its lateral into the pyramid (slower; the model then carries those weights); with --init, as many as that model carries unless given').argParser(positiveInt))
   .addOption(new Option('--tail-learning-rate <share>', 'with --tune-tail: its learning rate as a share of the head\'s').argParser(numberIn(0.001, 1.0001, 'a share from 0.001 to 1')).default(0.1))
   .addOption(new Option('--repeat-threshold <share>', 'show photos with categories rarer than this share of photos more often; 0 turns it off').argParser(numberIn(0, 1.0001, 'a share from 0 to 1')).default(0.3))

@@ -16,6 +16,7 @@ export interface TrainCommandOptions {
   learningRate: number;
   width?: number;
   context: boolean;
+  pose?: boolean;
   /** `true` when given without a number. */
   tuneTail?: boolean | number;
   tailLearningRate: number;
@@ -61,6 +62,7 @@ const FLAGS: Partial<Record<keyof TrainOptions, string>> = {
   learningRate: '--learning-rate',
   width: '--width',
   context: '--no-context',
+  pose: '--pose',
   tailUnits: '--tune-tail',
   tailLearningRate: '--tail-learning-rate',
   repeatThreshold: '--repeat-threshold',
@@ -141,6 +143,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       learningRate: opts.learningRate,
       width: opts.width,
       context: opts.context,
+      pose: opts.pose,
       tailUnits: opts.tuneTail === true ? 1 : (opts.tuneTail || (opts.init ? undefined : 0)),
       tailLearningRate: opts.tailLearningRate,
       repeatThreshold: opts.repeatThreshold,

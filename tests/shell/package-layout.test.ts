@@ -63,10 +63,14 @@ describe.skipIf(skipReason)('the packed app (electron-builder --linux dir)', () 
     expect(fs.existsSync(path.join(unpacked, 'dist/main/core/detect/detect-worker.js'))).toBe(true);
     expect(fs.readdirSync(path.join(unpacked, 'node_modules/@img')).some((d) => d.startsWith('sharp-'))).toBe(true);
     const models = fs.readdirSync(path.join(resources, 'models'));
-    const ready = fs.readdirSync(path.join(repoRoot, 'models')).filter((id) => fs.existsSync(path.join(repoRoot, 'models', id, 'manifest.json')));
+    // Detectors (manifest.json) and the pose model a detector may take (weights.json).
+    const describedBy = (dir: string) => ['manifest.json', 'weights.json'].find((f) => fs.existsSync(path.join(dir, f)));
+    const ready = fs.readdirSync(path.join(repoRoot, 'models')).filter((id) => describedBy(path.join(repoRoot, 'models', id)));
+    expect(ready).toContain('pose-movenet-lightning');
     expect(models.sort()).toEqual(ready.sort());
     for (const id of models) {
-      const manifest = JSON.parse(fs.readFileSync(path.join(resources, 'models', id, 'manifest.json'), 'utf8'));
+      const dir = path.join(resources, 'models', id);
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, describedBy(dir)!), 'utf8'));
       for (const w of manifest.weights) {
         if (!fs.existsSync(path.join(repoRoot, 'models', id, w.file))) continue; // not installed here
         const sum = createHash('sha256').update(fs.readFileSync(path.join(resources, 'models', id, w.file))).digest('hex');

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../base/backend.js';
 import { INFERENCE_OPS, type LayerOps } from './layer-ops.js';
+import { NANODET_FPN } from './fpn-base.js';
+import { BODY_FEATURES, BODY_LENGTH, bodyCells } from './pose.js';
 import { MAX_TAIL_UNITS, TAIL_TENSORS, tailShape, tailTensorNames, tunedPyramid, type TailParams, type TailTensorName } from './tail.js';
 
 /**
@@ -14,6 +16,9 @@ import { MAX_TAIL_UNITS, TAIL_TENSORS, tailShape, tailTensorNames, tunedPyramid,
  * With `context`, the first convolution also gets a per-photo bias from the mean of the coarsest
  * level: what the whole outfit looks like, which a 3x3 window on one level cannot see (a skirt and
  * the lower half of a dress look alike up close).
+ *
+ * With `pose`, the first convolution also gets a per-cell bias from where the cell is relative to the
+ * wearer's body (pose.ts): the photos' body summaries are an input of the head beside the base's outputs.
  *
  * With `tailUnits` above 0, the model also carries its own weights for the last units of the base's
  * backbone and its lateral into the pyramid (tail.ts), fine-tuned with the head; the base then gives
@@ -27,15 +32,17 @@ export const headSpecSchema = z.object({
   numClasses: z.number().int().positive(),
   bins: z.number().int().min(2),
   context: z.boolean().default(false),
+  pose: z.boolean().default(false),
   tailUnits: z.number().int().min(0).max(MAX_TAIL_UNITS).default(0),
   weightsFile: z.string().min(1),
   tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().positive()) })),
 });
 export type HeadSpec = z.infer<typeof headSpecSchema>;
 
-const OWN_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'conv2', 'bias2', 'out', 'outBias'] as const;
+const OWN_HEAD_TENSORS = ['featureMean', 'featureStd', 'conv1', 'bias1', 'context', 'pose', 'conv2', 'bias2', 'out', 'outBias'] as const;
 export type HeadTensorName = (typeof OWN_HEAD_TENSORS)[number] | TailTensorName;
-export type HeadParams = Partial<Record<'context' | TailTensorName, tf.Tensor>> & Record<Exclude<(typeof OWN_HEAD_TENSORS)[number], 'context'>, tf.Tensor>;
+type OptionalTensorName = 'context' | 'pose';
+export type HeadParams = Partial<Record<OptionalTensorName | TailTensorName, tf.Tensor>> & Record<Exclude<(typeof OWN_HEAD_TENSORS)[number], OptionalTensorName>, tf.Tensor>;
 
 export interface HeadShape {
   inChannels: number;
@@ -43,13 +50,15 @@ export interface HeadShape {
   numClasses: number;
   bins: number;
   context: boolean;
+  /** Takes the wearer's body as an input (pose.ts); absent for no. */
+  pose?: boolean;
   /** Units of the base's last stage carried and fine-tuned (tail.ts); 0 for none. */
   tailUnits: number;
 }
 
 /** The head's tensors, in the order they are stored. */
-export function headTensorNames(s: Pick<HeadShape, 'context' | 'tailUnits'>): HeadTensorName[] {
-  return [...OWN_HEAD_TENSORS.filter((n) => n !== 'context' || s.context), ...tailTensorNames(s.tailUnits)];
+export function headTensorNames(s: Pick<HeadShape, 'context' | 'pose' | 'tailUnits'>): HeadTensorName[] {
+  return [...OWN_HEAD_TENSORS.filter((n) => (n !== 'context' || s.context) && (n !== 'pose' || s.pose)), ...tailTensorNames(s.tailUnits)];
 }
 
 /** The tail's tensors of a head that has one. */
@@ -65,6 +74,7 @@ export function headTensorShapes(s: HeadShape): Partial<Record<HeadTensorName, n
     conv1: [3, 3, s.inChannels, s.width],
     bias1: [s.width],
     ...(s.context ? { context: [s.inChannels, s.width] } : {}),
+    ...(s.pose ? { pose: [BODY_FEATURES, s.width] } : {}),
     conv2: [3, 3, s.width, s.width],
     bias2: [s.width],
     out: [s.width, k],
@@ -84,14 +94,27 @@ export function contextBias(coarsest: tf.Tensor4D, p: HeadParams, ops: LayerOps,
 }
 
 /**
+ * The per-cell bias of the first convolution on a level of `stride`, [B, rows, cols, width]: each
+ * cell's place relative to the body of its photo (`bodies`: B summaries, pose.ts) through `pose`.
+ * Undefined for a head without pose.
+ */
+export function bodyBias(bodies: Float32Array | undefined, rows: number, cols: number, stride: number, p: HeadParams, ops: LayerOps): tf.Tensor4D | undefined {
+  if (!p.pose) return undefined;
+  if (!bodies) throw new Error('this model takes the wearer\'s body as an input, and none was given');
+  const cells = tf.tensor2d(bodyCells(bodies, rows, cols, stride), [(bodies.length / BODY_LENGTH) * rows * cols, BODY_FEATURES]);
+  return ops.linear(cells, p.pose as tf.Tensor2D, false).reshape([-1, rows, cols, p.pose.shape[1]!]) as tf.Tensor4D;
+}
+
+/**
  * One pyramid level, NHWC features already standardised, to [B, H * W, numClasses + 4 * bins] raw
  * outputs, the layers run with `ops` (layer-ops.ts). `inputGrad`: the features are trained too (a
  * tuned tail), so their gradient is needed.
  */
-export function headLevel(x: tf.Tensor4D, p: HeadParams, ops: LayerOps, context?: tf.Tensor2D, inputGrad = false): tf.Tensor3D {
+export function headLevel(x: tf.Tensor4D, p: HeadParams, ops: LayerOps, context?: tf.Tensor2D, inputGrad = false, body?: tf.Tensor4D): tf.Tensor3D {
   const [b, h, w] = x.shape;
   const bias1 = context ? tf.add(context.reshape([b, 1, 1, -1]), p.bias1) : p.bias1;
-  const h1 = tf.relu(tf.add(ops.conv3x3(x, p.conv1 as tf.Tensor4D, inputGrad), bias1)) as tf.Tensor4D;
+  const conv1 = tf.add(ops.conv3x3(x, p.conv1 as tf.Tensor4D, inputGrad), bias1);
+  const h1 = tf.relu(body ? tf.add(conv1, body) : conv1) as tf.Tensor4D;
   const h2 = tf.relu(tf.add(ops.conv3x3(h1, p.conv2 as tf.Tensor4D, true), p.bias2)) as tf.Tensor4D;
   const width = h2.shape[3];
   const flat = h2.reshape([b * h * w, width]) as tf.Tensor2D;
@@ -114,12 +137,13 @@ export function standardisedPyramid(baseOutputs: readonly tf.Tensor4D[], p: Head
  * [B, cells, numClasses] (logits, or probabilities with `sigmoid`) and distance logits
  * [B, cells, 4 * bins], in level order. The Detector's network and training's validation both run this.
  */
-export function headOutputs(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, numClasses: number, sigmoid: boolean): tf.Tensor3D[] {
+export function headOutputs(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, numClasses: number, sigmoid: boolean, bodies?: Float32Array): tf.Tensor3D[] {
   return tf.tidy(() => {
     const standardised = standardisedPyramid(baseOutputs, p, INFERENCE_OPS);
     const context = contextBias(standardised[standardised.length - 1], p, INFERENCE_OPS);
-    return standardised.flatMap((x) => {
-      const raw = headLevel(x, p, INFERENCE_OPS, context);
+    return standardised.flatMap((x, level) => {
+      const body = bodyBias(bodies, x.shape[1], x.shape[2], NANODET_FPN.strides[level], p, INFERENCE_OPS);
+      const raw = headLevel(x, p, INFERENCE_OPS, context, false, body);
       const k = raw.shape[2];
       const logits = tf.slice(raw, [0, 0, 0], [-1, -1, numClasses]);
       const distances = tf.slice(raw, [0, 0, numClasses], [-1, -1, k - numClasses]);
@@ -128,9 +152,12 @@ export function headOutputs(baseOutputs: readonly tf.Tensor4D[], p: HeadParams, 
   });
 }
 
-/** The head's outputs, scores as probabilities, from the base graph's NCHW outputs (batch 1): what the Detector runs. */
-export function headInference(baseOutputs: tf.Tensor[], p: HeadParams, numClasses: number): tf.Tensor[] {
-  return tf.tidy(() => headOutputs(baseOutputs.map((nchw) => tf.transpose(nchw, [0, 2, 3, 1]) as tf.Tensor4D), p, numClasses, true));
+/**
+ * The head's outputs, scores as probabilities, from the base graph's NCHW outputs (batch 1) and, for a
+ * head with pose, the photo's body: what the Detector runs.
+ */
+export function headInference(baseOutputs: tf.Tensor[], p: HeadParams, numClasses: number, body?: Float32Array): tf.Tensor[] {
+  return tf.tidy(() => headOutputs(baseOutputs.map((nchw) => tf.transpose(nchw, [0, 2, 3, 1]) as tf.Tensor4D), p, numClasses, true, body));
 }
 
 export function loadHead(dir: string, specFile: string): { spec: HeadSpec; params: HeadParams } {

@@ -22,3 +22,13 @@ export function imageToInputTensor(image: LetterboxedImage, input: ModelManifest
   }
   return tf.tensor(out, layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
 }
+
+/** The picture an input tensor (batch 1) was made from, [H, W, 3] RGB 0-255: imageToInputTensor undone. */
+export function inputTensorToPicture(input: tf.Tensor, spec: ModelManifest['input']): tf.Tensor3D {
+  const { layout, channels, mean, std } = spec;
+  return tf.tidy(() => {
+    const nhwc = (layout === 'NCHW' ? tf.transpose(input, [0, 2, 3, 1]) : input).squeeze([0]) as tf.Tensor3D;
+    const values = tf.add(tf.mul(nhwc, tf.tensor1d(std)), tf.tensor1d(mean)) as tf.Tensor3D;
+    return channels === 'BGR' ? (tf.reverse(values, 2) as tf.Tensor3D) : values;
+  });
+}

@@ -1,28 +1,18 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { tf } from '../base/backend.js';
 import { loadBaseGraph, NANODET_FPN } from './fpn-base.js';
+import { loadGraphModel } from './graph-file.js';
 import { headInference, loadHead } from './fpn-head.js';
+import { inputTensorToPicture } from './input-tensor.js';
+import { bodyOf, keypointsOf, loadPoseModel, type PoseModel } from './pose.js';
 import { resolveModel, type ResolvedModel } from './registry.js';
 import { tailBaseOutputs } from './tail.js';
+
+export { loadGraphModel } from './graph-file.js';
 
 /** A model's forward pass: input tensor to output tensors, which the caller disposes. */
 export interface Network {
   run(input: tf.Tensor): tf.Tensor[];
   dispose(): void;
-}
-
-/** Loads a tfjs graph model from local files only: the weights never come from the network. */
-export async function loadGraphModel(dir: string, modelFile: string): Promise<tf.GraphModel> {
-  const json = JSON.parse(fs.readFileSync(path.join(dir, modelFile), 'utf8'));
-  const groups: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] = json.weightsManifest;
-  const weightSpecs = groups.flatMap((g) => g.weights);
-  const buffers = groups.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-  return tf.loadGraphModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData, format: json.format, signature: json.signature }),
-  );
 }
 
 /** The forward pass of an installed model: its graph, or for 'fpn-head' its base's pyramid and the trained head. */
@@ -63,18 +53,31 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
     tf.dispose(Object.values(params));
     throw new Error(`model ${manifest.id}: its head takes ${takes.length} outputs of the base (${spec.tailUnits > 0 ? `it carries ${spec.tailUnits} units of the backbone` : 'its pyramid'}), but the manifest names ${base.outputs.length}`);
   }
+  const pose = spec.pose ? await loadPoseModel() : undefined;
   return {
     run(input) {
+      const body = pose && bodyOfInput(pose, input, manifest.input);
       const features = graph.execute(input, base.outputs) as tf.Tensor[];
       try {
-        return headInference(features, params, spec.numClasses);
+        return headInference(features, params, spec.numClasses, body);
       } finally {
         tf.dispose(features);
       }
     },
     dispose() {
       graph.dispose();
+      pose?.graph.dispose();
       tf.dispose(Object.values(params));
     },
   };
+}
+
+/** The wearer's body (pose.ts) on the picture an input tensor was made from. */
+function bodyOfInput(pose: PoseModel, input: tf.Tensor, spec: ResolvedModel['manifest']['input']): Float32Array {
+  const picture = inputTensorToPicture(input, spec);
+  try {
+    return bodyOf(keypointsOf(pose, picture, spec.padValue), spec.height);
+  } finally {
+    picture.dispose();
+  }
 }

@@ -6,6 +6,7 @@ import { imageToInputTensor } from '../models/input-tensor.js';
 import { decodeLetterboxed, type LetterboxedImage } from '../images/decode.js';
 import type { Letterbox } from '../images/letterbox.js';
 import type { ModelManifest } from '../models/manifest.js';
+import { BODY_LENGTH, bodyOf, keypointsOfBytes, type PoseModel } from '../models/pose.js';
 
 /**
  * The frozen base's outputs (its pyramid, or the parts before a tuned tail), computed once per photo
@@ -16,6 +17,8 @@ export interface FeatureSample {
   features: Float32Array;
   box: Letterbox;
   flipped: boolean;
+  /** The wearer's body on the picture as the base saw it (pose.ts), when the head takes it. */
+  body?: Float32Array;
 }
 
 /** How a photo is shown to the base: mirrored or not, and scaled to `zoom` of the fitted size (1: as the Detector sees it). */
@@ -57,6 +60,8 @@ export interface FeatureExtractor {
   input: ModelManifest['input'];
   /** Identifies base, input size and outputs in cache keys. */
   fingerprint: string;
+  /** The pose model, when the head takes the wearer's body: its summary is cached beside the features. */
+  pose?: PoseModel;
 }
 
 const HEADER_FLOATS = 8;
@@ -70,23 +75,58 @@ function cacheFile(cacheDir: string, extractor: FeatureExtractor, file: string, 
   return path.join(cacheDir, `${key}.f32`);
 }
 
-/** One photo's pyramid, read from the cache when it is there, else computed and cached. */
-export async function photoFeatures(extractor: FeatureExtractor, file: string, variant: PhotoVariant, cacheDir?: string): Promise<FeatureSample> {
-  const flipped = variant.flip;
-  const cached = cacheDir ? cacheFile(cacheDir, extractor, file, variant) : undefined;
-  if (cached && fs.existsSync(cached)) {
-    const bytes = fs.readFileSync(cached);
-    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const [srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight] = all.subarray(0, 7);
-    return {
-      features: all.slice(HEADER_FLOATS),
-      box: { srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight },
-      flipped,
-    };
-  }
+/** The picture as the base is shown it: letterboxed, at `variant`'s zoom, mirrored or not. */
+async function variantPicture(extractor: FeatureExtractor, file: string, variant: PhotoVariant): Promise<LetterboxedImage> {
   const { width, height, padValue } = extractor.input;
-  let image = await decodeZoomed(file, width, height, padValue, variant.zoom);
-  if (flipped) image = mirrorLetterboxed(image);
+  const image = await decodeZoomed(file, width, height, padValue, variant.zoom);
+  return variant.flip ? mirrorLetterboxed(image) : image;
+}
+
+/** Writes a cache file whole or not at all. */
+function writeCache(file: string, data: Float32Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  fs.renameSync(tmp, file);
+}
+
+function readFloats(file: string): Float32Array {
+  const bytes = fs.readFileSync(file);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * One photo's pyramid (and the wearer's body, when the extractor has a pose model), read from the
+ * cache when it is there, else computed and cached. The body has its own cache file, so adding pose
+ * to a training reuses the pyramids already cached.
+ */
+export async function photoFeatures(extractor: FeatureExtractor, file: string, variant: PhotoVariant, cacheDir?: string): Promise<FeatureSample> {
+  const cached = cacheDir ? cacheFile(cacheDir, extractor, file, variant) : undefined;
+  const bodyFile = cached && extractor.pose ? cached.replace(/\.f32$/, `.${extractor.pose.tag.replace(/[^\w.-]/g, '_')}.body`) : undefined;
+  let picture: LetterboxedImage | undefined;
+  const read = async () => (picture ??= await variantPicture(extractor, file, variant));
+  const sample = cached && fs.existsSync(cached) ? cachedSample(cached, variant.flip) : pyramidSample(extractor, await read(), variant.flip, cached);
+  if (!extractor.pose) return sample;
+  if (bodyFile && fs.existsSync(bodyFile)) return { ...sample, body: readFloats(bodyFile) };
+  const image = await read();
+  const body = bodyOf(keypointsOfBytes(extractor.pose, image.rgb, image.box.dstWidth, image.box.dstHeight, extractor.input.padValue), image.box.dstHeight);
+  if (body.length !== BODY_LENGTH) throw new Error('unexpected body summary');
+  if (bodyFile) writeCache(bodyFile, body);
+  return { ...sample, body };
+}
+
+function cachedSample(cached: string, flipped: boolean): FeatureSample {
+  const all = readFloats(cached);
+  const [srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight] = all.subarray(0, 7);
+  return {
+    features: all.slice(HEADER_FLOATS),
+    box: { srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight },
+    flipped,
+  };
+}
+
+/** The base run on the picture; cached in `cached` when given. */
+function pyramidSample(extractor: FeatureExtractor, image: LetterboxedImage, flipped: boolean, cached: string | undefined): FeatureSample {
   const levels = tf.tidy(() => {
     const input = imageToInputTensor(image, extractor.input);
     return extractor.graph.execute(input, extractor.outputs) as tf.Tensor[];
@@ -108,12 +148,7 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, v
     }
     offset += plane * c;
   }
-  if (cached) {
-    fs.mkdirSync(path.dirname(cached), { recursive: true });
-    const tmp = `${cached}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, Buffer.from(out.buffer));
-    fs.renameSync(tmp, cached);
-  }
+  if (cached) writeCache(cached, out);
   return { features: out.slice(HEADER_FLOATS), box: b, flipped };
 }
 

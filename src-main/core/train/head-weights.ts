@@ -28,6 +28,8 @@ export function initHead(s: HeadShape, featureMean: Float32Array, featureStd: Fl
     bias1: tf.zeros(shapes.bias1!),
     // Small at first: the photo-wide bias joins in as the local features are learnt.
     ...(s.context ? { context: tf.randomNormal(shapes.context!, 0, 0.1 * Math.sqrt(2 / s.inChannels), 'float32', seed + 4) } : {}),
+    // Small at first too: the body's place joins in beside what the features show.
+    ...(s.pose ? { pose: tf.randomNormal(shapes.pose!, 0, 0.1 * Math.sqrt(2 / shapes.pose![0]), 'float32', seed + 5) } : {}),
     conv2: he(shapes.conv2!, 9 * s.width, 2),
     bias2: tf.zeros(shapes.bias2!),
     out: tf.randomNormal(shapes.out!, 0, 0.01, 'float32', seed + 3),
@@ -44,6 +46,7 @@ export function saveHead(dir: string, name: string, s: HeadShape, p: HeadParams)
     kind: 'fpn-head',
     version: 1,
     ...s,
+    pose: s.pose ?? false,
     weightsFile: `${name}.bin`,
     tensors: names.map((n) => ({ name: n, shape: shapes[n]! })),
   };

@@ -65,6 +65,7 @@ export function initialHead(shape: HeadShape, classes: readonly string[], init: 
     };
     for (const name of ['conv1', 'bias1', 'conv2', 'bias2'] as const) replace(name, source[name].clone());
     if (shape.context && source.context) replace('context', source.context.clone());
+    if (shape.pose && source.pose) replace('pose', source.pose.clone());
     const sourceNames = classNames(init.model);
     const matchOf = classes.map((c) => sourceNames.indexOf(c.toLowerCase()));
     const { out, outBias } = outputColumns(shape, init.spec, fresh, source, matchOf);

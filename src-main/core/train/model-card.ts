@@ -69,7 +69,8 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
         ? `frozen except the last ${String(s.tailUnits)} of the 3 units of its backbone's last stage, that stage's merging convolution and its 1x1 lateral into the pyramid, fine-tuned with the head (this model carries them; learning rate ${String(s.tailLearningRate)} of the head's).`
         : 'frozen.'),
     `- Head (trained): two 3x3 convolutions of ${String(s.width)} channels shared by all levels, then class scores and Generalised Focal Loss distance bins (${String(s.bins)} per side)` +
-      (s.context ? '; the first convolution also gets a per-photo bias from the mean of the coarsest level (photo-wide context).' : '.'),
+      (s.context ? '; the first convolution also gets a per-photo bias from the mean of the coarsest level (photo-wide context)' : '') +
+      (s.pose ? `; and a per-cell bias from where the cell is relative to the wearer's shoulders, hips, knees, ankles, nose and hands, found by ${String(s.pose)} on the picture the detector sees (it runs with every detection).` : '.'),
     '- Loss: quality focal loss, GIoU and distribution focal loss; FCOS-style assignment with centre sampling.' +
       (s.presenceLoss ? ` Also a photo-level multi-label loss (weight ${String(s.presenceLoss)}): which categories a photo holds, from the coarsest level's features averaged over the photo, which trains the shared layers (not part of the model).` : ''),
     `- Weights: ${manifest.weights.map((w) => `\`${w.file}\``).join(', ')} (sha256 in manifest.json).`,

@@ -41,6 +41,8 @@ export interface Settings {
   presenceLoss?: number;
   /** The model whose weights it started from ("id@version"), where one was given. */
   init?: string;
+  /** The head takes the wearer's body (models/pose.ts): the pose model's id@version; absent when off. */
+  pose?: string;
 }
 
 /** The options checked before anything is read. */
@@ -67,7 +69,7 @@ function sha256(file: string): string {
 }
 
 /** The settings of a training from its options, defaults filled in, and checked. */
-export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string, init?: InitModel): Settings {
+export function resolveSettings(opts: TrainOptions, valSplit: number, set: TrainSet, baseModel: ResolvedModel, pseudoModel?: string, init?: InitModel, poseModel?: string): Settings {
   const settings: Settings = {
     annotations: path.resolve(opts.annotations),
     annotationsSha256: sha256(opts.annotations),
@@ -88,6 +90,7 @@ export function resolveSettings(opts: TrainOptions, valSplit: number, set: Train
     ...(opts.tags ? { tags: tagSettings(opts, pseudoModel) } : {}),
     ...(opts.presenceLoss ? { presenceLoss: opts.presenceLoss } : {}),
     ...(init ? { init: init.tag } : {}),
+    ...(poseModel ? { pose: poseModel } : {}),
   };
   if (settings.presenceLoss !== undefined && !(settings.presenceLoss > 0 && settings.presenceLoss <= 10)) throw new OptionError((n) => `${n('presenceLoss')} must be above 0 and at most 10`);
   if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) {

@@ -1,6 +1,6 @@
 import { tf } from '../base/backend.js';
 import type { FeatureSample } from './features.js';
-import { contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from '../models/fpn-head.js';
+import { bodyBias, contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from '../models/fpn-head.js';
 import { presenceLoss, presentTensor, type TrainedTensorName } from './presence.js';
 import { batchTargets, disposeTargets, gflLoss } from './loss.js';
 import { TRAINING_OPS } from './ops.js';
@@ -30,6 +30,14 @@ export function batchBaseOutputs(samples: readonly FeatureSample[], shapes: read
   });
 }
 
+/** The body summaries (pose.ts) of a batch of samples, one after another; undefined when they have none. */
+export function batchBodies(samples: readonly FeatureSample[]): Float32Array | undefined {
+  if (!samples[0]?.body) return undefined;
+  const out = new Float32Array(samples.reduce((n, s) => n + s.body!.length, 0));
+  samples.reduce((o, s) => (out.set(s.body!, o), o + s.body!.length), 0);
+  return out;
+}
+
 /** The base outputs of a batch of samples as NHWC tensors. */
 export function batchTensors(samples: readonly FeatureSample[], shapes: readonly BaseOutputShape[]): tf.Tensor4D[] {
   return batchBaseOutputs(samples, shapes).map((data, i) => tf.tensor4d(data, [samples.length, shapes[i].rows, shapes[i].cols, shapes[i].channels]));
@@ -38,6 +46,8 @@ export function batchTensors(samples: readonly FeatureSample[], shapes: readonly
 export interface StepPart {
   /** The part's base outputs, from `batchBaseOutputs`. */
   inputs: Float32Array[];
+  /** The part's body summaries, from `batchBodies`, for a head that takes the wearer's body. */
+  bodies?: Float32Array;
   /** The pyramid's per-channel standardisation (fixed when the head is made). */
   featureMean: Float32Array;
   featureStd: Float32Array;
@@ -77,7 +87,11 @@ export function partGradients(
   const { value, grads } = tf.variableGrads(() => {
     const feats = standardisedPyramid(inputs, params, TRAINING_OPS);
     const context = contextBias(feats[feats.length - 1], params, TRAINING_OPS, g.tail);
-    const raw = tf.concat(feats.map((f) => headLevel(f, params, TRAINING_OPS, context, g.tail)), 1) as tf.Tensor3D;
+    const levels = feats.map((f, i) => {
+      const body = bodyBias(part.bodies, f.shape[1], f.shape[2], g.levels[i].stride, params, TRAINING_OPS);
+      return headLevel(f, params, TRAINING_OPS, context, g.tail, body);
+    });
+    const raw = tf.concat(levels, 1) as tf.Tensor3D;
     const detection = gflLoss(raw, targets, g.numClasses, g.bins, part.norm).total;
     if (!presence) return detection;
     return tf.add(detection, presenceLoss(feats[feats.length - 1], presence, present!, g.presenceWeight, part.photos, g.tail)) as tf.Scalar;

@@ -64,7 +64,7 @@ export class TrainThreads {
     const reply = await this.request(index, { type: 'features', file, variant, cacheDir }, []);
     if (reply.type === 'photo-failed') throw new Error(reply.message);
     if (reply.type !== 'features') throw new ThreadFailure('a training thread gave an unexpected reply');
-    return { features: reply.features, box: reply.box, flipped: reply.flipped };
+    return { features: reply.features, box: reply.box, flipped: reply.flipped, ...(reply.body ? { body: reply.body } : {}) };
   }
 
   async close(): Promise<void> {

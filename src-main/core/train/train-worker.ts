@@ -7,6 +7,7 @@ import { initBackend, tf } from '../base/backend.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { photoFeatures, type FeatureExtractor, type PhotoVariant } from './features.js';
 import { loadBaseGraph } from '../models/fpn-base.js';
+import { loadPoseModel } from '../models/pose.js';
 import type { TrainedTensorName } from './presence.js';
 import type { Letterbox } from '../images/letterbox.js';
 import { partGradients, type StepGeometry, type StepPart } from './step.js';
@@ -22,6 +23,8 @@ export interface TrainWorkerSetup {
     input: ModelManifest['input'];
     outputs: string[];
     fingerprint: string;
+    /** The head takes the wearer's body: the pose model runs on each photo too. */
+    pose: boolean;
   };
 }
 export type TrainWorkerRequest =
@@ -30,7 +33,7 @@ export type TrainWorkerRequest =
 export type TrainWorkerReply =
   | { type: 'ready' }
   | { type: 'grads'; loss: number; grads: [TrainedTensorName, Float32Array][] }
-  | { type: 'features'; features: Float32Array; box: Letterbox; flipped: boolean }
+  | { type: 'features'; features: Float32Array; box: Letterbox; flipped: boolean; body?: Float32Array }
   /** This photo could not be read: the photo's problem, not the thread's. */
   | { type: 'photo-failed'; message: string }
   | { type: 'failed'; message: string };
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
   const loadExtractor = async (): Promise<FeatureExtractor> => {
     const b = setup.base;
     const graph = await loadBaseGraph(b.dir, b.modelFile, b.input.width, b.input.height, b.overrides);
-    return { graph, outputs: b.outputs, input: b.input, fingerprint: b.fingerprint };
+    return { graph, outputs: b.outputs, input: b.input, fingerprint: b.fingerprint, pose: b.pose ? await loadPoseModel() : undefined };
   };
 
   // Requests come one at a time: the caller waits for each reply before sending the next.

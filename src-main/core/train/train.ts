@@ -7,6 +7,7 @@ import { OptionError } from '../base/errors.js';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec, type BaseSpec } from '../models/fpn-base.js';
 import { headTensorShapes, type HeadShape } from '../models/fpn-head.js';
 import { modelTag, type ModelManifest } from '../models/manifest.js';
+import { loadPoseModel, type PoseModel } from '../models/pose.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { tailBaseParts } from '../models/tail.js';
 import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
@@ -52,7 +53,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       return { status: 'stopped', out: plan.out, epochsDone: plan.resumed?.state.epoch ?? 0, epochs: plan.epochs, trainSeconds: plan.resumed?.state.trainSeconds ?? 0 };
     }
   }
-  const base = await loadBase(plan.baseModel, plan.settings);
+  const base = await loadBase(plan.baseModel, plan.settings, plan.pose);
   const layout = headLayout(plan.settings, plan.set.categories.length);
   const threads = Math.max(1, Math.min(plan.settings.batchSize, opts.threads ?? (tf.getBackend() === 'tensorflow' ? 1 : os.availableParallelism())));
   let helpers: TrainThreads | undefined;
@@ -61,6 +62,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     return await runTraining(opts, plan, base, layout, helpers, log);
   } finally {
     base.graph.dispose();
+    plan.pose?.graph.dispose();
     await helpers?.close();
   }
 }
@@ -80,6 +82,8 @@ interface Plan {
   /** The model whose weights it starts from. */
   init?: InitModel;
   resumed?: { state: CheckpointState; tensors: Map<string, tf.Tensor> };
+  /** The pose model, when the head takes the wearer's body. */
+  pose?: PoseModel;
 }
 
 async function planTraining(opts: TrainOptions, log: (line: string) => void): Promise<Plan> {
@@ -103,7 +107,8 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
   const init = opts.init ? resolveInitModel(opts.init, baseModel.manifest.id) : undefined;
   await initBackend();
   const pseudoModel = tagged?.pseudoModel && modelTag(tagged.pseudoModel.manifest);
-  const settings = resolveSettings(opts, valSplit, set, baseModel, pseudoModel, init);
+  const pose = (opts.pose ?? init?.spec.pose) ? await loadPoseModel() : undefined;
+  const settings = resolveSettings(opts, valSplit, set, baseModel, pseudoModel, init, pose?.tag);
   if (init) checkInitShape(init, { width: settings.width, inChannels: NANODET_FPN.channels });
   modelId(out, opts.id);
   const resumed = readCheckpoint(out);
@@ -116,7 +121,7 @@ async function planTraining(opts: TrainOptions, log: (line: string) => void): Pr
     log(`resuming from ${path.join(out, CHECKPOINT_JSON)}: epoch ${resumed.state.epoch + 1}, step ${resumed.state.step}`);
   }
   fs.mkdirSync(out, { recursive: true });
-  return { out, epochs, settings, set, singleInstance, baseModel, tagged, init, resumed };
+  return { out, epochs, settings, set, singleInstance, baseModel, tagged, init, resumed, pose };
 }
 
 /** The frozen base at the training's input size: the graph, and what it gives for each photo. */
@@ -128,13 +133,13 @@ interface Base {
   input: ModelManifest['input'];
 }
 
-async function loadBase(baseModel: ResolvedModel, settings: Settings): Promise<Base> {
+async function loadBase(baseModel: ResolvedModel, settings: Settings, pose: PoseModel | undefined): Promise<Base> {
   const { width, height } = settings.input;
   const spec = nanodetBaseSpec(baseModel.manifest, width, height, settings.tailUnits);
   const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, width, height, spec.int32Overrides);
   const input: ModelManifest['input'] = { ...baseModel.manifest.input, width, height };
   const fingerprint = [baseModel.manifest.id, ...baseModel.manifest.weights.map((w) => w.sha256), width, height, ...spec.outputs].join(':');
-  return { graph, extractor: { graph, outputs: spec.outputs, input, fingerprint }, spec, input };
+  return { graph, extractor: { graph, outputs: spec.outputs, input, fingerprint, pose }, spec, input };
 }
 
 /** The head's shape, and what each step computes on. */
@@ -149,7 +154,7 @@ interface HeadLayout {
 function headLayout(settings: Settings, numClasses: number): HeadLayout {
   const levels = pyramidLevels(settings.input.width, settings.input.height, NANODET_FPN.strides);
   const channels = NANODET_FPN.channels;
-  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context, tailUnits: settings.tailUnits };
+  const shape: HeadShape = { inChannels: channels, width: settings.width, numClasses, bins: BINS, context: settings.context, tailUnits: settings.tailUnits, ...(settings.pose ? { pose: true } : {}) };
   const inputShapes: BaseOutputShape[] =
     settings.tailUnits > 0
       ? tailBaseParts(settings.tailUnits).map((p) => ({ ...levels.find((l) => l.stride === p.stride)!, channels: p.channels }))
@@ -163,7 +168,7 @@ function startHelpers(count: number, baseModel: ResolvedModel, base: Base, layou
   return TrainThreads.start(count, {
     geometry: layout.geometry,
     shapes: trainableTensors(layout.shape, layout.geometry.presenceWeight > 0).map((n) => [n, shapes[n]!]),
-    base: { dir: baseModel.dir, modelFile: baseModel.manifest.modelFile, overrides: base.spec.int32Overrides, input: base.input, outputs: base.extractor.outputs, fingerprint: base.extractor.fingerprint },
+    base: { dir: baseModel.dir, modelFile: baseModel.manifest.modelFile, overrides: base.spec.int32Overrides, input: base.input, outputs: base.extractor.outputs, fingerprint: base.extractor.fingerprint, pose: base.extractor.pose !== undefined },
   });
 }
 

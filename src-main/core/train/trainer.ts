@@ -3,7 +3,7 @@ import { headTensorNames, type HeadParams, type HeadShape } from '../models/fpn-
 import { TAIL_TENSORS } from '../models/tail.js';
 import type { NamedTensor } from './checkpoint.js';
 import type { FeatureSample } from './features.js';
-import { batchBaseOutputs, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
+import { batchBaseOutputs, batchBodies, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
 import { initPresence, PRESENCE_TENSORS, type PresenceTensorName, type TrainedTensorName } from './presence.js';
 import type { Targets } from './targets.js';
 import type { TrainThreads } from './threads.js';
@@ -94,7 +94,8 @@ export class HeadTrainer {
     const threads = Math.min(1 + (this.helpers?.count ?? 0), batch.length);
     const parts: StepPart[] = Array.from({ length: threads }, (_, t) => {
       const mine = batch.filter((_, k) => k % threads === t);
-      return { inputs: batchBaseOutputs(mine.map((s) => s.sample), inputShapes), featureMean: this.featureMean, featureStd: this.featureStd, targets: mine.map((s) => s.targets), norm, photos: batch.length };
+      const samples = mine.map((s) => s.sample);
+      return { inputs: batchBaseOutputs(samples, inputShapes), bodies: batchBodies(samples), featureMean: this.featureMean, featureStd: this.featureStd, targets: mine.map((s) => s.targets), norm, photos: batch.length };
     });
     const weights = parts.length > 1 ? this.trainable.map((n) => [n, this.variables.get(n)!.dataSync() as Float32Array] as [TrainedTensorName, Float32Array]) : [];
     // The weights are copied into each message (only the feature data is transferred).

@@ -22,6 +22,11 @@ export interface TrainOptions {
   width?: number;
   /** Give the head a per-photo context bias (models/fpn-head.ts); on by default. */
   context?: boolean;
+  /**
+   * Give the head the wearer's body as an input (models/pose.ts): MoveNet Lightning runs on each photo,
+   * in training and in the Detector. By default as the init model has it, else off.
+   */
+  pose?: boolean;
   /** Fine-tune the last units of the base's backbone (1 to 3) and its lateral into the pyramid with the head (models/tail.ts); 0 for none. */
   tailUnits?: number;
   /** The tail's learning rate as a share of the head's: it starts trained, so it moves slower. */

@@ -5,7 +5,7 @@ import { reviewEdits } from '../eval/review-edits.js';
 import { headOutputs, type HeadParams } from '../models/fpn-head.js';
 import type { TrainImage } from './dataset.js';
 import type { FeatureSample } from './features.js';
-import { batchTensors, type BaseOutputShape } from './step.js';
+import { batchBodies, batchTensors, type BaseOutputShape } from './step.js';
 import type { ValidationResult } from './types.js';
 
 /** The minimum score a trained model shows boxes from: where F1 peaked on its validation photos, to 1/100. */
@@ -69,7 +69,8 @@ export class Validator {
   /** The head's outputs for a batch of photos: per level, class logits and distance logits, [B, cells, *]. */
   private headOutputs(chunk: readonly ValidationPhoto[], params: HeadParams): RawOutput[] {
     const numClasses = this.spec.labels.length;
-    const outputs = tf.tidy(() => headOutputs(batchTensors(chunk.map((v) => v.sample), this.inputShapes), params, numClasses, false));
+    const samples = chunk.map((v) => v.sample);
+    const outputs = tf.tidy(() => headOutputs(batchTensors(samples, this.inputShapes), params, numClasses, false, batchBodies(samples)));
     const arrays = outputs.map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape }));
     tf.dispose(outputs);
     return arrays;
