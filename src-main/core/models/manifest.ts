@@ -36,6 +36,13 @@ const baseSchema = z.object({
   int32Overrides: z.record(z.string(), z.array(z.number().int())).default({}),
 });
 
+/** For an 'fpn-head' that takes the wearer's body (models/pose.ts): the pose model it was trained with, checked by hash. */
+const poseSchema = z.object({
+  /** The pose model's folder under models/. */
+  model: z.string().min(1),
+  weights: z.array(z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+});
+
 export const manifestSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, dot, dash, underscore'),
   name: z.string().min(1),
@@ -48,6 +55,7 @@ export const manifestSchema = z.object({
   /** The graph model's JSON file (or, for 'fpn-head', the head's JSON file), relative to the model folder. */
   modelFile: z.string().min(1),
   base: baseSchema.optional(),
+  pose: poseSchema.optional(),
   input: z.object({
     width: z.number().int().positive(),
     height: z.number().int().positive(),

@@ -3,7 +3,7 @@ import { loadBaseGraph, NANODET_FPN } from './fpn-base.js';
 import { loadGraphModel } from './graph-file.js';
 import { headInference, loadHead } from './fpn-head.js';
 import { inputTensorToPicture } from './input-tensor.js';
-import { bodyOf, keypointsOf, loadPoseModel, type PoseModel } from './pose.js';
+import { bodyOf, keypointsOf, loadPoseModel, poseMismatch, type PoseModel } from './pose.js';
 import { resolveModel, type ResolvedModel } from './registry.js';
 import { tailBaseOutputs } from './tail.js';
 
@@ -54,6 +54,13 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
     throw new Error(`model ${manifest.id}: its head takes ${takes.length} outputs of the base (${spec.tailUnits > 0 ? `it carries ${spec.tailUnits} units of the backbone` : 'its pyramid'}), but the manifest names ${base.outputs.length}`);
   }
   const pose = spec.pose ? await loadPoseModel() : undefined;
+  const mismatch = pose && poseMismatch(manifest.pose, pose, manifest.id);
+  if (mismatch) {
+    graph.dispose();
+    pose.graph.dispose();
+    tf.dispose(Object.values(params));
+    throw new Error(mismatch);
+  }
   return {
     run(input) {
       const body = pose && bodyOfInput(pose, input, manifest.input);

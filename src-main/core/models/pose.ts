@@ -37,6 +37,8 @@ export interface PoseModel {
   side: number;
   /** id@version, for the model card and cache keys. */
   tag: string;
+  /** Its folder under models/ and its files' sha256, as a model trained with it records them. */
+  ref: { model: string; weights: { file: string; sha256: string }[] };
 }
 
 /** Loads MoveNet from models/pose-movenet-lightning, its files checked against weights.json's sha256. */
@@ -51,7 +53,19 @@ export async function loadPoseModel(root = modelsRoot()): Promise<PoseModel> {
     const sum = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
     if (sum !== w.sha256) throw new Error(`the pose model's ${w.file} has sha256 ${sum.slice(0, 12)}..., weights.json says ${w.sha256.slice(0, 12)}...`);
   }
-  return { graph: await loadGraphModel(dir, spec.modelFile), side: 192, tag: `${spec.id}@${spec.version}` };
+  return { graph: await loadGraphModel(dir, spec.modelFile), side: 192, tag: `${spec.id}@${spec.version}`, ref: { model: POSE_MODEL_DIR, weights: spec.weights } };
+}
+
+/** Why a model trained with the pose model `trainedWith` cannot run with the installed one `pose`; undefined when it can. */
+export function poseMismatch(trainedWith: PoseModel['ref'] | undefined, pose: PoseModel, modelId: string): string | undefined {
+  if (!trainedWith) return `model ${modelId} takes the wearer's body, but its manifest does not say which pose model it was trained with`;
+  for (const w of trainedWith.weights) {
+    const installed = pose.ref.weights.find((i) => i.file === w.file);
+    if (trainedWith.model !== pose.ref.model || installed?.sha256 !== w.sha256) {
+      return `model ${modelId} was trained with ${trainedWith.model}'s ${w.file} with sha256 ${w.sha256.slice(0, 12)}..., but the installed one differs`;
+    }
+  }
+  return undefined;
 }
 
 /**

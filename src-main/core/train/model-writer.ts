@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../base/atomic-write.js';
 import { NANODET_FPN, type BaseSpec } from '../models/fpn-base.js';
 import type { HeadParams, HeadShape } from '../models/fpn-head.js';
 import type { ModelManifest } from '../models/manifest.js';
+import type { PoseModel } from '../models/pose.js';
 import type { ResolvedModel } from '../models/registry.js';
 import type { TrainSet } from './dataset.js';
 import { removeCheckpoint } from './checkpoint.js';
@@ -28,7 +29,7 @@ export function describeModel(
   set: TrainSet,
   singleInstance: readonly number[],
   baseModel: ResolvedModel,
-  base: { spec: BaseSpec; input: ModelManifest['input'] },
+  base: { spec: BaseSpec; input: ModelManifest['input']; pose?: PoseModel },
 ): ModelDescription {
   const id = modelId(opts.out, opts.id);
   const numClasses = set.categories.length;
@@ -40,6 +41,7 @@ export function describeModel(
     format: 'fpn-head',
     modelFile: `${HEAD_NAME}.json`,
     base: base.spec,
+    ...(base.pose ? { pose: base.pose.ref } : {}),
     input: base.input,
     output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: IOU_THRESHOLD },
     labels: set.categories.map((c) => c.name),

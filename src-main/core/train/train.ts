@@ -215,7 +215,7 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     `training ${set.categories.length} categories on ${sampler.photoIds.length} photos (${valPhotos.length} held out for validation), ` +
       `input ${settings.input.width}x${settings.input.height}, ${epochs} epochs of ${sampler.steps} steps, ${threads} thread${threads > 1 ? 's' : ''}`,
   );
-  const description = describeModel(opts, set, plan.singleInstance, plan.baseModel, base);
+  const description = describeModel(opts, set, plan.singleInstance, plan.baseModel, { ...base, pose: plan.pose });
   const validator = valPhotos.length > 0 ? new Validator(description, valPhotos, layout.inputShapes) : undefined;
   try {
     const numClasses = set.categories.length;
