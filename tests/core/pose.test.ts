@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src-main/core/base/backend';
+import { initBackend, tf } from '../../src-main/core/base/backend';
 import { Detector } from '../../src-main/core/detect/detector';
 import { decodeLetterboxed } from '../../src-main/core/images/decode';
 import { mirrorLetterboxed } from '../../src-main/core/train/features';
-import { imageToInputTensor, inputTensorToPicture } from '../../src-main/core/models/input-tensor';
-import { BODY_FEATURES, BODY_LENGTH, bodyCells, bodyOf, keypointsOf, keypointsOfBytes, loadPoseModel, POSE_MODEL_DIR, type PoseModel } from '../../src-main/core/models/pose';
+import { imageToInputTensor, inputTensorToBytes } from '../../src-main/core/models/input-tensor';
+import { BODY_FEATURES, BODY_LENGTH, bodyCells, bodyOf, keypointsOfBytes, loadPoseModel, POSE_MODEL_DIR, poseInput, type PoseModel } from '../../src-main/core/models/pose';
 import { modelsRoot, resolveModel } from '../../src-main/core/models/registry';
 import { train, type TrainOptions } from '../../src-main/core/train/train';
 import { drawScene, hasShared, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
@@ -52,19 +52,36 @@ describe('the wearer\'s body as an input of the head (pose)', () => {
     expect(bodyCells(new Float32Array(BODY_LENGTH).fill(0).map((v, i) => (i === 18 ? 144 : v)), 4, 4, 8).every((v) => v === 0)).toBe(true);
   });
 
-  it('the Detector finds the same keypoints on its input tensor as training on the picture\'s bytes', async () => {
+  it('the Detector gets back the exact picture bytes from its input tensor, so it finds the keypoints training found', async () => {
     const dir = tempDir('fd-pose-');
     const file = path.join(dir, 'scene.jpg');
     await (await drawScene(300, 520, 4)).jpeg({ quality: 90 }).toFile(file);
     const image = await decodeLetterboxed(hasShared ? path.join(sharedDataset, 'train/images/0002.jpg') : file, INPUT.width, INPUT.height, 0);
-    const fromBytes = keypointsOfBytes(pose, image.rgb, INPUT.width, INPUT.height, 0);
     const input = imageToInputTensor(image, INPUT);
-    const picture = inputTensorToPicture(input, INPUT);
-    const fromTensor = keypointsOf(pose, picture, 0);
+    const bytes = inputTensorToBytes(input, INPUT);
     input.dispose();
-    picture.dispose();
-    expect(fromTensor.length).toBe(51);
-    for (let i = 0; i < 51; i++) expect(fromTensor[i]).toBeCloseTo(fromBytes[i], 2);
+    expect(Buffer.from(bytes).equals(image.rgb)).toBe(true);
+    expect(keypointsOfBytes(pose, bytes, INPUT.width, INPUT.height, 0)).toEqual(keypointsOfBytes(pose, image.rgb, INPUT.width, INPUT.height, 0));
+  });
+
+  it("MoveNet's input is tfjs's pad and bilinear resize, written out (exact at 384 x 576, within rounding at other sizes)", async () => {
+    const dir = tempDir('fd-pose-resize-');
+    for (const [width, height, seed] of [[384, 576, 2], [300, 520, 3], [416, 416, 5]]) {
+      const file = path.join(dir, `scene-${seed}.png`);
+      await (await drawScene(width + 37, height - 11, seed)).png().toFile(file);
+      const image = await decodeLetterboxed(file, width, height, 114);
+      const side = Math.max(width, height);
+      const reference = tf.tidy(() => {
+        const picture = tf.tensor3d(new Float32Array(image.rgb), [height, width, 3]);
+        const square = tf.pad(picture, [[0, side - height], [0, side - width], [0, 0]], 114);
+        return tf.cast(tf.round(tf.image.resizeBilinear(square, [192, 192])), 'int32');
+      });
+      const expected = reference.dataSync() as Int32Array;
+      reference.dispose();
+      const got = poseInput(image.rgb, width, height, 114, 192);
+      const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
+      expect(worst, `${width}x${height}`).toBeLessThanOrEqual(side % 192 === 0 ? 0 : 1);
+    }
   });
 
   it.skipIf(!hasShared)('finds a standing wearer\'s parts from head to feet on a CCP photo, and mirrored where the photo is mirrored', async () => {

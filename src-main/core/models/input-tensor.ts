@@ -23,12 +23,21 @@ export function imageToInputTensor(image: LetterboxedImage, input: ModelManifest
   return tf.tensor(out, layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
 }
 
-/** The picture an input tensor (batch 1) was made from, [H, W, 3] RGB 0-255: imageToInputTensor undone. */
-export function inputTensorToPicture(input: tf.Tensor, spec: ModelManifest['input']): tf.Tensor3D {
-  const { layout, channels, mean, std } = spec;
-  return tf.tidy(() => {
-    const nhwc = (layout === 'NCHW' ? tf.transpose(input, [0, 2, 3, 1]) : input).squeeze([0]) as tf.Tensor3D;
-    const values = tf.add(tf.mul(nhwc, tf.tensor1d(std)), tf.tensor1d(mean)) as tf.Tensor3D;
-    return channels === 'BGR' ? (tf.reverse(values, 2) as tf.Tensor3D) : values;
-  });
+/** The picture an input tensor (batch 1) was made from, as interleaved RGB bytes: imageToInputTensor undone. */
+export function inputTensorToBytes(input: tf.Tensor, spec: ModelManifest['input']): Uint8Array {
+  const { width, height, layout, channels, mean, std } = spec;
+  const data = input.dataSync() as Float32Array;
+  const plane = width * height;
+  const rgb = new Uint8Array(plane * 3);
+  const order = channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  for (let c = 0; c < 3; c++) {
+    const dst = order[c];
+    const m = mean[c];
+    const s = std[c];
+    for (let i = 0; i < plane; i++) {
+      const v = layout === 'NCHW' ? data[c * plane + i] : data[i * 3 + c];
+      rgb[i * 3 + dst] = Math.round(v * s + m);
+    }
+  }
+  return rgb;
 }

@@ -2,8 +2,8 @@ import { tf } from '../base/backend.js';
 import { loadBaseGraph, NANODET_FPN } from './fpn-base.js';
 import { loadGraphModel } from './graph-file.js';
 import { headInference, loadHead } from './fpn-head.js';
-import { inputTensorToPicture } from './input-tensor.js';
-import { bodyOf, keypointsOf, loadPoseModel, poseMismatch, type PoseModel } from './pose.js';
+import { inputTensorToBytes } from './input-tensor.js';
+import { bodyOf, keypointsOfBytes, loadPoseModel, poseMismatch, type PoseModel } from './pose.js';
 import { resolveModel, type ResolvedModel } from './registry.js';
 import { tailBaseOutputs } from './tail.js';
 
@@ -81,10 +81,6 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
 
 /** The wearer's body (pose.ts) on the picture an input tensor was made from. */
 function bodyOfInput(pose: PoseModel, input: tf.Tensor, spec: ResolvedModel['manifest']['input']): Float32Array {
-  const picture = inputTensorToPicture(input, spec);
-  try {
-    return bodyOf(keypointsOf(pose, picture, spec.padValue), spec.height);
-  } finally {
-    picture.dispose();
-  }
+  const rgb = inputTensorToBytes(input, spec);
+  return bodyOf(keypointsOfBytes(pose, rgb, spec.width, spec.height, spec.padValue), spec.height);
 }

@@ -69,32 +69,51 @@ export function poseMismatch(trainedWith: PoseModel['ref'] | undefined, pose: Po
 }
 
 /**
- * The 17 keypoints (MoveNet's order: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles,
- * left before right) of the main person on `rgb` ([H, W, 3], values 0-255), as (y, x, score) with y and
- * x in its pixels. The picture is padded to a square at the bottom and right, as the letterbox pads.
+ * MoveNet's input from a picture of interleaved RGB bytes, `width` x `height`: padded to a square at
+ * the bottom and right (as the letterbox pads) and resized to `side` x `side` bilinearly, as
+ * tf.image.resizeBilinear does without half-pixel centres (at the detector's 384 x 576, every third
+ * pixel exactly). Written out here because on wasm tfjs's pad and transpose cost more than MoveNet.
  */
-export function keypointsOf(pose: PoseModel, rgb: tf.Tensor3D, padValue: number): Float32Array {
+export function poseInput(rgb: Uint8Array, width: number, height: number, padValue: number, side: number): Int32Array {
+  const square = Math.max(width, height);
+  const scale = square / side;
+  const out = new Int32Array(side * side * 3);
+  const at = (y: number, x: number, c: number) => (y < height && x < width ? rgb[(y * width + x) * 3 + c] : padValue);
+  for (let oy = 0; oy < side; oy++) {
+    const sy = oy * scale;
+    const top = Math.floor(sy);
+    const bottom = Math.min(square - 1, Math.ceil(sy));
+    const fy = sy - top;
+    for (let ox = 0; ox < side; ox++) {
+      const sx = ox * scale;
+      const left = Math.floor(sx);
+      const right = Math.min(square - 1, Math.ceil(sx));
+      const fx = sx - left;
+      for (let c = 0; c < 3; c++) {
+        const upper = at(top, left, c) + (at(top, right, c) - at(top, left, c)) * fx;
+        const lower = at(bottom, left, c) + (at(bottom, right, c) - at(bottom, left, c)) * fx;
+        out[(oy * side + ox) * 3 + c] = Math.round(upper + (lower - upper) * fy);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The 17 keypoints (MoveNet's order: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles,
+ * left before right) of the main person on interleaved RGB bytes, `width` x `height` (a letterboxed
+ * picture), as (y, x, score) with y and x in its pixels.
+ */
+export function keypointsOfBytes(pose: PoseModel, rgb: Uint8Array, width: number, height: number, padValue: number): Float32Array {
+  const square = Math.max(width, height);
   const out = tf.tidy(() => {
-    const [h, w] = rgb.shape;
-    const side = Math.max(h, w);
-    const square = tf.pad(rgb, [[0, side - h], [0, side - w], [0, 0]], padValue);
-    const input = tf.cast(tf.round(tf.image.resizeBilinear(square, [pose.side, pose.side])), 'int32').expandDims(0);
+    const input = tf.tensor4d(poseInput(rgb, width, height, padValue, pose.side), [1, pose.side, pose.side, 3], 'int32');
     const result = pose.graph.execute(input) as tf.Tensor;
-    return tf.mul(result.reshape([17, 3]), tf.tensor1d([side, side, 1]));
+    return tf.mul(result.reshape([17, 3]), tf.tensor1d([square, square, 1]));
   });
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
-}
-
-/** The keypoints of interleaved RGB bytes, `width` x `height` (a letterboxed picture). */
-export function keypointsOfBytes(pose: PoseModel, rgb: Uint8Array, width: number, height: number, padValue: number): Float32Array {
-  const picture = tf.tensor3d(new Float32Array(rgb), [height, width, 3]);
-  try {
-    return keypointsOf(pose, picture, padValue);
-  } finally {
-    picture.dispose();
-  }
 }
 
 const PARTS = { nose: [0], shoulders: [5, 6], hips: [11, 12], knees: [13, 14], ankles: [15, 16] };
