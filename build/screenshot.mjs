@@ -12,12 +12,15 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { photo: { type: 'string', default: '0021.jpg' }, out: { type: 'string', default: 'docs/screenshot.png' }, count: { type: 'string', default: '12' } } });
+const { values } = parseArgs({ options: { photo: { type: 'string' }, out: { type: 'string', default: 'docs/screenshot.png' }, count: { type: 'string', default: '12' } } });
 const source = path.resolve(root, '../shared/datasets/ccp-fashion/unlabeled');
 if (!fs.existsSync(source)) throw new Error(`${source} is not there: the screenshot shows CCP photos`);
 const names = fs.readdirSync(source).filter((f) => /\.jpe?g$/i.test(f)).sort();
 const chosen = names.slice(0, Number(values.count));
-if (!chosen.includes(values.photo) && names.includes(values.photo)) chosen.push(values.photo);
+// The photo shown: the one named, else the first (unlabeled/ has no 0021.jpg, the old default).
+values.photo ??= chosen[0];
+if (!names.includes(values.photo)) throw new Error(`${values.photo} is not among the photos of ${source}`);
+if (!chosen.includes(values.photo)) chosen.push(values.photo);
 
 function startServer(dataDir) {
   return new Promise((resolve, reject) => {
