@@ -93,6 +93,12 @@ export const manifestSchema = z.object({
 }).refine((m) => m.format !== 'fpn-head' || m.base !== undefined, { message: "format 'fpn-head' needs a base", path: ['base'] });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
+type WeightFile = ModelManifest['weights'][number];
+
+/** The first of the weight files a model was trained with that the installed ones lack or have with another sha256. */
+export function firstDifferingWeight(trainedWith: readonly WeightFile[], installed: readonly WeightFile[]): WeightFile | undefined {
+  return trainedWith.find((w) => installed.find((i) => i.file === w.file)?.sha256 !== w.sha256);
+}
 
 /** Where boxes are shown from for a model that names no default of its own. */
 export const DEFAULT_MIN_SCORE = 0.35;

@@ -3,6 +3,7 @@ import { loadBaseGraph, NANODET_FPN } from './fpn-base.js';
 import { loadGraphModel } from './graph-file.js';
 import { headInference, loadHead } from './fpn-head.js';
 import { inputTensorToBytes } from './input-tensor.js';
+import { firstDifferingWeight } from './manifest.js';
 import { bodyOf, keypointsOfBytes, loadPoseModel, poseMismatch, type PoseModel } from './pose.js';
 import { resolveModel, type ResolvedModel } from './registry.js';
 import { tailBaseOutputs } from './tail.js';
@@ -36,12 +37,8 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
   const { manifest } = model;
   const base = manifest.base!;
   const baseModel = resolveModel(base.model);
-  for (const w of base.weights) {
-    const installed = baseModel.manifest.weights.find((b) => b.file === w.file);
-    if (installed?.sha256 !== w.sha256) {
-      throw new Error(`model ${manifest.id} was trained on ${base.model}'s ${w.file} with sha256 ${w.sha256.slice(0, 12)}..., but the installed one differs`);
-    }
-  }
+  const differs = firstDifferingWeight(base.weights, baseModel.manifest.weights);
+  if (differs) throw new Error(`model ${manifest.id} was trained on ${base.model}'s ${differs.file} with sha256 ${differs.sha256.slice(0, 12)}..., but the installed one differs`);
   const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, manifest.input.width, manifest.input.height, base.int32Overrides);
   const { spec, params } = loadHead(model.dir, manifest.modelFile);
   if (spec.numClasses !== manifest.labels.length || spec.bins !== (manifest.output as { bins?: number }).bins) {

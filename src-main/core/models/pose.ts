@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { tf } from '../base/backend.js';
 import { loadGraphModel } from './graph-file.js';
-import { modelsRoot } from './registry.js';
+import { firstDifferingWeight } from './manifest.js';
+import { modelsRoot, weightProblems } from './registry.js';
 
 /**
  * Where the wearer's body is, as an input of a head ('fpn-head' with `pose`): a skirt starts at the
@@ -47,25 +47,16 @@ export async function loadPoseModel(root = modelsRoot()): Promise<PoseModel> {
   const described = path.join(dir, 'weights.json');
   if (!fs.existsSync(described)) throw new Error(`the pose model is not installed (${described} is missing)`);
   const spec = weightsFileSchema.parse(JSON.parse(fs.readFileSync(described, 'utf8')));
-  for (const w of spec.weights) {
-    const file = path.join(dir, w.file);
-    if (!fs.existsSync(file)) throw new Error(`the pose model's ${w.file} is missing: run npm install to put it in place`);
-    const sum = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-    if (sum !== w.sha256) throw new Error(`the pose model's ${w.file} has sha256 ${sum.slice(0, 12)}..., weights.json says ${w.sha256.slice(0, 12)}...`);
-  }
+  const problems = weightProblems({ dir, manifest: spec }, 'weights.json');
+  if (problems.length > 0) throw new Error(`the pose model's ${problems[0]}: run npm install to put it in place`);
   return { graph: await loadGraphModel(dir, spec.modelFile), side: 192, tag: `${spec.id}@${spec.version}`, ref: { model: POSE_MODEL_DIR, weights: spec.weights } };
 }
 
 /** Why a model trained with the pose model `trainedWith` cannot run with the installed one `pose`; undefined when it can. */
 export function poseMismatch(trainedWith: PoseModel['ref'] | undefined, pose: PoseModel, modelId: string): string | undefined {
   if (!trainedWith) return `model ${modelId} takes the wearer's body, but its manifest does not say which pose model it was trained with`;
-  for (const w of trainedWith.weights) {
-    const installed = pose.ref.weights.find((i) => i.file === w.file);
-    if (trainedWith.model !== pose.ref.model || installed?.sha256 !== w.sha256) {
-      return `model ${modelId} was trained with ${trainedWith.model}'s ${w.file} with sha256 ${w.sha256.slice(0, 12)}..., but the installed one differs`;
-    }
-  }
-  return undefined;
+  const differs = trainedWith.model === pose.ref.model ? firstDifferingWeight(trainedWith.weights, pose.ref.weights) : trainedWith.weights[0];
+  return differs && `model ${modelId} was trained with ${trainedWith.model}'s ${differs.file} with sha256 ${differs.sha256.slice(0, 12)}..., but the installed one differs`;
 }
 
 /**

@@ -67,7 +67,7 @@ export function listModels(root = modelsRoot()): ResolvedModel[] {
 }
 
 /** Which weight files are missing or differ from the manifest's sha256. Empty when the model is ready. */
-export function weightProblems(model: ResolvedModel): string[] {
+export function weightProblems(model: { dir: string; manifest: Pick<ModelManifest, 'weights'> }, describedBy = 'the manifest'): string[] {
   const problems: string[] = [];
   for (const w of model.manifest.weights) {
     const file = path.join(model.dir, w.file);
@@ -76,7 +76,7 @@ export function weightProblems(model: ResolvedModel): string[] {
       continue;
     }
     const sum = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-    if (sum !== w.sha256) problems.push(`${w.file} has sha256 ${sum.slice(0, 12)}..., the manifest says ${w.sha256.slice(0, 12)}...`);
+    if (sum !== w.sha256) problems.push(`${w.file} has sha256 ${sum.slice(0, 12)}..., ${describedBy} says ${w.sha256.slice(0, 12)}...`);
   }
   return problems;
 }
