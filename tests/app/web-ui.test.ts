@@ -97,6 +97,12 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
   it('labels dropped photos at once and draws their boxes aligned, EXIF-rotated ones included', async () => {
     await page.getByRole('slider', { name: 'Confidence' }).fill('0');
     const files = await photos();
+    // Every name the list gives a photo while they are labelled, to check that none says "0 items" before its counts arrive.
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { seenRowLabels: string[] }).seenRowLabels = []);
+      const record = () => document.querySelectorAll('[role=option]').forEach((el) => seen.push(el.getAttribute('aria-label') ?? ''));
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'] });
+    });
     await dropFiles(page, files);
     const list = page.getByRole('listbox', { name: 'Images' });
     await list.getByRole('option').nth(files.length - 1).waitFor();
@@ -104,6 +110,10 @@ describe.skipIf(!hasChromium)('the app in the browser', () => {
     await page.waitForFunction(() => document.querySelectorAll('[role=option][aria-label*="done"]').length >= 3, undefined, { timeout: 60_000 });
     const ws = await api(server!, 'getWorkspace');
     expect(ws.images.map((i: { name: string }) => i.name).sort()).toEqual(files.map((f) => f.name).sort());
+    const seen: string[] = await page.evaluate(() => (window as unknown as { seenRowLabels: string[] }).seenRowLabels);
+    for (const image of ws.images.filter((i: { state: string; count: number }) => i.state === 'done' && i.count > 0)) {
+      expect(seen.filter((label) => label.startsWith(`${image.name}, done, 0 items`))).toEqual([]);
+    }
     const first = ws.images.find((i: { name: string }) => i.name === files[0].name);
     await list.getByRole('option', { name: new RegExp(`^${files[0].name}`) }).click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-box-id]').length === n, first.count);

@@ -27,6 +27,8 @@ export class Filters {
   listFilter = $state<ListFilter>('all');
   /** Counts at the slider over the whole set, from the main side. */
   stats = $state.raw<Statistics | null>(null);
+  /** The photos that were labelled when the statistics were asked for: the others' counts are not in them yet. */
+  private statsCover = $state.raw<ReadonlySet<string>>(new Set());
   private statsTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -73,12 +75,21 @@ export class Filters {
    * Items of a listed photo at the slider (all categories; verified boxes always), so the list agrees
    * with the viewer rather than counting every low-scored box kept for the slider. The open photo is
    * counted here, at once; the others come with the statistics (asked again within 300 ms of a change).
+   * Null for a photo labelled since the statistics were asked for: counting, not "0 items".
    */
-  shownCount(image: ImageSummary): number {
+  shownCount(image: ImageSummary): number | null {
     const current = sync.current;
-    if (current && image.id === current.id) return [...this.imageCounts.values()].reduce((n, c) => n + c, 0);
+    // The photo on screen at once, from its boxes; none while its detail still shows it before labelling.
+    if (current && image.id === current.id) return current.state === image.state ? this.currentCount() : null;
     if (!this.stats) return image.count;
+    // Labelled since the statistics were asked for: not counted yet (rather than a flash of "0 items").
+    if (image.count > 0 && !this.statsCover.has(image.id)) return null;
     return this.stats.perImage[image.id] ?? 0;
+  }
+
+  /** Boxes of the photo on screen at the slider. */
+  private currentCount(): number {
+    return [...this.imageCounts.values()].reduce((n, c) => n + c, 0);
   }
 
   /** Boxes of a listed photo at the slider that no person has verified yet (the open photo at once, the others with the statistics). */
@@ -160,7 +171,9 @@ export class Filters {
       // Not before the workspace says where the slider is: its arrival asks again.
       if (this.minScore === null) return;
       try {
+        const cover = new Set(sync.images.filter((img) => img.state === 'done').map((img) => img.id));
         this.stats = await call('getStatistics', { minScore: this.minScore });
+        this.statsCover = cover;
       } catch {
         // the next change asks again
       }
@@ -174,7 +187,7 @@ export class Filters {
   private keepCountsOf(photo: ImageDetail | null): void {
     if (!this.stats || !photo) return;
     // The open photo's own counts, as the list shows them while it is open.
-    const shown = this.shownCount(photo);
+    const shown = this.currentCount();
     const unverified = this.unverifiedCount(photo);
     const perImage = { ...this.stats.perImage };
     const unverifiedPerImage = { ...this.stats.unverifiedPerImage };
@@ -183,6 +196,7 @@ export class Filters {
     if (unverified > 0) unverifiedPerImage[photo.id] = unverified;
     else delete unverifiedPerImage[photo.id];
     this.stats = { ...this.stats, perImage, unverifiedPerImage };
+    if (!this.statsCover.has(photo.id)) this.statsCover = new Set([...this.statsCover, photo.id]);
   }
 }
 
