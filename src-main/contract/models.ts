@@ -40,9 +40,18 @@ export const trainingEstimateSchema = z.object({
   reviewedPhotos: count,
   minimumPhotos: count,
   categories: z.array(z.object({ id: z.number().int().positive(), name: z.string(), examples: count })),
-  /** Estimated seconds: once to read the photos, then per epoch. */
+  /** Estimated seconds: once to read the photos (without the pose model), then per epoch. */
   setupSeconds: z.number().nonnegative(),
   secondsPerEpoch: z.number().nonnegative(),
+  /** The wearer's pose as an input of the new model's head (the request's `pose`). */
+  pose: z.object({
+    /** What a request that does not say gets: the model it starts from takes the pose. */
+    byDefault: z.boolean(),
+    /** Seconds to read the photos with the pose model run on each (instead of setupSeconds). */
+    setupSeconds: z.number().nonnegative(),
+    /** Why the pose model cannot be used (not installed, damaged), or null. */
+    problem: z.string().nullable(),
+  }),
   /** The model whose weights a new one starts from (the model in use, where it can be), or null: a new head. */
   startsFrom: z.string().nullable(),
   /** Null when training can start; else why not and what to do. */
@@ -63,6 +72,12 @@ export const trainingRequestSchema = z
     /** The workspace categories to learn; by default every category with an example. */
     categoryIds: z.array(z.number().int().positive()).max(1000).optional(),
     extraFiles: z.array(trainingFileSchema).max(20).default([]),
+    /**
+     * The head takes the wearer's pose (MoveNet runs on each photo, in training and with every
+     * detection: it tells a skirt from a dress; labelling takes about 1.2x as long). By default as
+     * the model it starts from.
+     */
+    pose: z.boolean().optional(),
     /**
      * The slider's score: a photo is reviewed when a person verified its boxes at it. By default the
      * score of the last getTrainingEstimate (the dialog asks for one when it opens).

@@ -19,6 +19,8 @@ export interface SavedRequest {
   minScore: number;
   categoryIds: number[];
   extraFiles: { kind: string; fileName: string }[];
+  /** The head takes the wearer's pose; absent: as the model it starts from. */
+  pose?: boolean;
   /** The workspace's home; photos' absolute paths to their names there. */
   workspace: string | null;
   photos: Record<string, string>;

@@ -9,7 +9,8 @@ import { ApiError, type ApiEvent, type ApiParsedInput, type ModelComparison, typ
 import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../core/models/registry.js';
 import { inputSizeFor, type TrainImage } from '../core/train/dataset.js';
-import { estimateTraining, readTimings, writeTimings } from '../core/train/estimate.js';
+import { estimateTraining, readTimings, writeTimings, type TrainingRecipe } from '../core/train/estimate.js';
+import { poseModelProblem } from '../core/models/pose.js';
 import type { ChildReply, ChildTrainRequest } from '../core/train/train-child.js';
 import type { TrainOptions, TrainResult } from '../core/train/types.js';
 import { writeFileAtomic } from '../core/base/atomic-write.js';
@@ -45,7 +46,7 @@ interface Run {
   status: TrainingStatus;
   process?: TrainingProcess;
   /** When photos started to be read through the base, and how many reads; when training steps started. */
-  times: { readsStart?: number; reads?: number; trainStart?: number; resumed?: boolean; input: { width: number; height: number }; width: number; tailUnits: number };
+  times: { readsStart?: number; reads?: number; trainStart?: number; resumed?: boolean; input: { width: number; height: number } } & TrainingRecipe;
   /** The estimate's seconds of training, worked out at the first progress of the photo reads. */
   trainSecondsEstimate?: number;
 }
@@ -73,10 +74,10 @@ function initModel(model: WorkspaceModel): ResolvedModel | undefined {
   return resolved?.manifest.format === 'fpn-head' && resolved.manifest.base?.model === BASE_MODEL ? resolved : undefined;
 }
 
-/** The head's width and tail units a training here gets: the init model's, else fashion-ccp's recipe (as overridden). */
-function recipeOf(init: ResolvedModel | undefined, overrides: Partial<TrainOptions> | undefined): { width: number; tailUnits: number } {
-  const spec = init ? (JSON.parse(fs.readFileSync(path.join(init.dir, init.manifest.modelFile), 'utf8')) as { width?: number; tailUnits?: number }) : {};
-  return { width: overrides?.width ?? spec.width ?? 96, tailUnits: overrides?.tailUnits ?? spec.tailUnits ?? 3 };
+/** The head's width, tail units and pose a training here gets: the init model's, else fashion-ccp's recipe without pose (as overridden). */
+function recipeOf(init: ResolvedModel | undefined, overrides: Partial<TrainOptions> | undefined): TrainingRecipe {
+  const spec = init ? (JSON.parse(fs.readFileSync(path.join(init.dir, init.manifest.modelFile), 'utf8')) as { width?: number; tailUnits?: number; pose?: boolean }) : {};
+  return { width: overrides?.width ?? spec.width ?? 96, tailUnits: overrides?.tailUnits ?? spec.tailUnits ?? 3, pose: overrides?.pose ?? spec.pose ?? false };
 }
 
 /** The model's input shaped like the photos: the model in use's where it has their shape, else core's choice. */
@@ -110,13 +111,15 @@ export class Training {
     const categories = examplesPerCategory(photos, this.options.categories.list);
     const init = initModel(this.options.model);
     const input = this.options.overrides?.input ?? inputFor(photos, init);
-    const timings = readTimings(timingsFile(this.options.userData), recipeOf(init, this.options.overrides));
-    const time = estimateTraining(Math.max(photos.length, MINIMUM_PHOTOS), input, timings);
+    const recipe = recipeOf(init, this.options.overrides);
+    const timeWith = (pose: boolean) => estimateTraining(Math.max(photos.length, MINIMUM_PHOTOS), input, readTimings(timingsFile(this.options.userData), { ...recipe, pose }));
+    const time = timeWith(false);
     return {
       reviewedPhotos: photos.length,
       minimumPhotos: MINIMUM_PHOTOS,
       categories,
       ...time,
+      pose: { byDefault: recipe.pose, setupSeconds: timeWith(true).setupSeconds, problem: poseModelProblem() },
       startsFrom: init?.manifest.id ?? null,
       refusal: trainingRefusal(photos.length, categories.filter((c) => c.examples > 0)) ?? this.baseProblem() ?? (this.run?.process ? 'a training is running: wait for it to end, or cancel it' : null),
     };
@@ -135,6 +138,8 @@ export class Training {
     if (this.run?.process) throw new ApiError(`"${this.run.request.name}" is training: wait for it to end, or cancel it`);
     const baseProblem = this.baseProblem();
     if (baseProblem) throw new ApiError(baseProblem);
+    const poseProblem = input.pose ? poseModelProblem() : null;
+    if (poseProblem) throw new ApiError(`the wearer's pose cannot be learnt: ${poseProblem}`);
     const minScore = input.minScore ?? this.lastMinScore ?? defaultMinScoreOf(this.options.model.resolved?.manifest);
     const { images, categories } = this.options;
     const reviewed = reviewedPhotos(images, minScore);
@@ -158,6 +163,7 @@ export class Training {
       minScore,
       categoryIds: trainCategories.map((c) => c.id),
       extraFiles: input.extraFiles.map((f) => ({ kind: f.kind, fileName: f.fileName })),
+      ...(input.pose === undefined ? {} : { pose: input.pose }),
       workspace: images.home,
       photos: Object.fromEntries(photos.map((p) => [p.file, p.name])),
       startedAt: new Date().toISOString(),
@@ -205,6 +211,7 @@ export class Training {
       license: `trained in Fashion Detect on ${photos.length} photos reviewed by a person${request.workspace ? ` in ${path.basename(request.workspace)}` : ''}`,
       input: inputFor(photos, init),
       ...(init ? { init: init.dir } : { width: 96, tailUnits: 3 }),
+      ...(request.pose === undefined ? {} : { pose: request.pose }),
       ...(tagged && current ? { tags: path.join(dir, 'tags.json'), tagImages: dir, pseudoModel: current.dir } : {}),
       ...this.options.overrides,
     };
@@ -285,10 +292,10 @@ export class Training {
 
   /** What this run measured becomes the estimate of the next (reads from the cache are not a measure). */
   private recordTimes(run: Run, result: TrainResult): void {
-    const { readsStart, reads, trainStart, resumed, input, width, tailUnits } = run.times;
+    const { readsStart, reads, trainStart, resumed, input, width, tailUnits, pose } = run.times;
     const trainPhotos = result.split?.train.length ?? 0;
     if (trainStart === undefined || resumed || trainPhotos === 0 || result.epochs === 0) return;
-    const before = readTimings(timingsFile(this.options.userData), { width, tailUnits });
+    const before = readTimings(timingsFile(this.options.userData), { width, tailUnits, pose });
     const perRead = readsStart !== undefined && reads ? (trainStart - readsStart) / 1000 / reads : 0;
     const perPhotoEpoch = (performance.now() - trainStart) / 1000 / (trainPhotos * result.epochs);
     const area = input.width * input.height;
@@ -300,6 +307,7 @@ export class Training {
         area,
         width,
         tailUnits,
+        pose,
         measuredAt: new Date().toISOString(),
       });
     } catch {

@@ -121,6 +121,14 @@ describe.skipIf(!hasChromium)('training a model from the window', () => {
     await epochs.fill('1');
     // The time it will take, next to the epochs.
     await expect.poll(() => dialog.getByTestId('training-estimate').textContent()).toMatch(/^about \d+ (s|min)/);
+    // The model in use (fashion-ccp) takes the wearer's pose, so the new one does too unless unticked; MoveNet's reads cost time.
+    const pose = dialog.getByRole('checkbox', { name: /Learn where the wearer's body is/ });
+    await expect(pose.isChecked()).resolves.toBe(true);
+    const withPose = await dialog.getByTestId('training-estimate').textContent();
+    await pose.uncheck();
+    await expect.poll(() => dialog.getByTestId('training-estimate').textContent()).not.toBe(withPose);
+    await pose.check();
+    await expect.poll(() => dialog.getByTestId('training-estimate').textContent()).toBe(withPose);
     await expect(dialog.getByTestId('training-refusal').count()).resolves.toBe(0);
     await page.screenshot({ path: path.join(shots, '20-train-dialog.png') });
 

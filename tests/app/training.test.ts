@@ -74,6 +74,9 @@ describe('training from the window', () => {
     expect(ready.categories.map((c) => [c.name, c.examples])).toEqual([['top', 24], ['pants', 24], ['footwear', 48], ['bag', 24]]);
     expect(ready.setupSeconds).toBeGreaterThan(0);
     expect(ready.secondsPerEpoch).toBeGreaterThan(0);
+    // scenes-tiny does not take the wearer's pose: a new model does not either unless asked, and reading with MoveNet costs more.
+    expect(ready.pose).toMatchObject({ byDefault: false, problem: null });
+    expect(ready.pose.setupSeconds).toBeGreaterThan(ready.setupSeconds);
 
     const ws = await h.service.getWorkspace();
     const bag = ws.categories.find((c) => c.name === 'bag')!.id;
@@ -176,6 +179,18 @@ describe('training from the window', () => {
     const result = await h.service.evaluateModel({ minScore: 0.3 });
     expect(result).toMatchObject({ model: 'my-scenes@1.0.0', photos: 4, leftOut: 20 });
     expect(result.perCategory.map((c) => [c.name, c.boxes])).toEqual([['top', 4], ['pants', 4], ['footwear', 8], ['bag', 4]]);
+  });
+
+  it("asked to, it learns the wearer's pose though the model it starts from (my-scenes) does not: MoveNet runs on each read", async () => {
+    await h.service.startTraining({ name: 'With pose', epochs: 3, minScore: 0.3, extraFiles: [], pose: true });
+    await h.waitFor((e) => isTraining(e) && e.training.phase === 'train', 'training steps');
+    expect((await h.service.cancelTraining())?.state).toBe('cancelled');
+    const dir = path.join(userData, 'training', 'with-pose');
+    const checkpoint = JSON.parse(fs.readFileSync(path.join(dir, 'model', 'checkpoint.json'), 'utf8'));
+    expect(checkpoint.settings.pose).toBe('pose-movenet-lightning@3.0.4');
+    expect(checkpoint.tensors.map((t: { name: string }) => t.name)).toContain('head/pose');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')).pose).toBe(true);
+    fs.rmSync(dir, { recursive: true });
   });
 
   it('a cancelled training keeps its checkpoint and the same request resumes it, also after the app closed mid-training', async () => {

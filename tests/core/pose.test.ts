@@ -6,7 +6,7 @@ import { Detector } from '../../src-main/core/detect/detector';
 import { decodeLetterboxed } from '../../src-main/core/images/decode';
 import { mirrorLetterboxed } from '../../src-main/core/train/features';
 import { imageToInputTensor, inputTensorToBytes } from '../../src-main/core/models/input-tensor';
-import { BODY_FEATURES, BODY_LENGTH, bodyCells, bodyOf, keypointsOfBytes, loadPoseModel, POSE_MODEL_DIR, poseInput, type PoseModel } from '../../src-main/core/models/pose';
+import { BODY_FEATURES, BODY_LENGTH, bodyCells, bodyOf, keypointsOfBytes, loadPoseModel, POSE_MODEL_DIR, poseInput, poseModelProblem, type PoseModel } from '../../src-main/core/models/pose';
 import { modelsRoot, resolveModel } from '../../src-main/core/models/registry';
 import { train, type TrainOptions } from '../../src-main/core/train/train';
 import { drawScene, hasShared, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
@@ -99,11 +99,14 @@ describe('the wearer\'s body as an input of the head (pose)', () => {
 
   it('refuses pose weights that differ from the pinned ones', async () => {
     const root = tempDir('fd-pose-models-');
+    expect(poseModelProblem(root)).toBe(`the pose model is not installed (${path.join(root, POSE_MODEL_DIR, 'weights.json')} is missing)`);
+    expect(poseModelProblem()).toBeNull();
     fs.cpSync(path.join(modelsRoot(), POSE_MODEL_DIR), path.join(root, POSE_MODEL_DIR), { recursive: true });
     fs.appendFileSync(path.join(root, POSE_MODEL_DIR, 'movenet-lightning.bin'), Buffer.from([0]));
     await expect(loadPoseModel(root)).rejects.toThrow(/the pose model's movenet-lightning\.bin has sha256 [0-9a-f]{12}\.\.\., weights\.json says bf97bc10d9c8\.\.\./);
     fs.rmSync(path.join(root, POSE_MODEL_DIR, 'movenet-lightning.bin'));
     await expect(loadPoseModel(root)).rejects.toThrow(/movenet-lightning\.bin is missing: run npm install/);
+    expect(poseModelProblem(root)).toMatch(/movenet-lightning\.bin is missing: run npm install/);
   });
 
   it('train --pose: the model carries the body\'s layer and says so; threads give the same weights; the Detector runs it', async () => {

@@ -41,14 +41,30 @@ export interface PoseModel {
   ref: { model: string; weights: { file: string; sha256: string }[] };
 }
 
-/** Loads MoveNet from models/pose-movenet-lightning, its files checked against weights.json's sha256. */
-export async function loadPoseModel(root = modelsRoot()): Promise<PoseModel> {
+/** The installed pose model's description, its files checked against weights.json's sha256; throws with what is wrong. */
+function checkedPoseFiles(root: string): { dir: string; spec: z.infer<typeof weightsFileSchema> } {
   const dir = path.join(root, POSE_MODEL_DIR);
   const described = path.join(dir, 'weights.json');
   if (!fs.existsSync(described)) throw new Error(`the pose model is not installed (${described} is missing)`);
   const spec = weightsFileSchema.parse(JSON.parse(fs.readFileSync(described, 'utf8')));
   const problems = weightProblems({ dir, manifest: spec }, 'weights.json');
   if (problems.length > 0) throw new Error(`the pose model's ${problems[0]}: run npm install to put it in place`);
+  return { dir, spec };
+}
+
+/** Why the pose model cannot be loaded (not installed, a file missing or changed), or null when it can. */
+export function poseModelProblem(root = modelsRoot()): string | null {
+  try {
+    checkedPoseFiles(root);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Loads MoveNet from models/pose-movenet-lightning, its files checked against weights.json's sha256. */
+export async function loadPoseModel(root = modelsRoot()): Promise<PoseModel> {
+  const { dir, spec } = checkedPoseFiles(root);
   return { graph: await loadGraphModel(dir, spec.modelFile), side: 192, tag: `${spec.id}@${spec.version}`, ref: { model: POSE_MODEL_DIR, weights: spec.weights } };
 }
 

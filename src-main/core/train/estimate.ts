@@ -16,7 +16,16 @@ export interface TrainingTimings {
   /** The head's width and tail units they were measured with. */
   width: number;
   tailUnits: number;
+  /** The reads ran the pose model too (a head that takes the wearer's body); absent in older files: false. */
+  pose?: boolean;
   measuredAt: string;
+}
+
+/** What a training's time depends on besides the photos: the head's recipe, and whether each read runs the pose model. */
+export interface TrainingRecipe {
+  width: number;
+  tailUnits: number;
+  pose: boolean;
 }
 
 /**
@@ -24,18 +33,29 @@ export interface TrainingTimings {
  * epochs took 175 s each for 689 photos (0.25 s a photo), and a run of 24 photos in the app on a busy
  * machine read 0.45 s a photo and trained 0.8 s a photo in its one epoch.
  */
-const FALLBACK: TrainingTimings = { secondsPerRead: 0.35, secondsPerPhotoEpoch: 0.4, area: 384 * 576, width: 96, tailUnits: 3, measuredAt: '' };
+const FALLBACK: TrainingTimings = { secondsPerRead: 0.35, secondsPerPhotoEpoch: 0.4, area: 384 * 576, width: 96, tailUnits: 3, pose: false, measuredAt: '' };
 
-/** What was measured here for a head of this width and tail, else the fallback. */
-export function readTimings(file: string, recipe: { width: number; tailUnits: number } = FALLBACK): TrainingTimings {
+/**
+ * A read that also runs MoveNet on the picture (a head that takes the wearer's body) takes this many
+ * times as long: tests/bench/train-read-cost.mjs measured 1.219, 1.239 and 1.224 (164-174 ms a read
+ * without, 200-215 ms with; one thread, a training running beside it).
+ */
+export const POSE_READ_RATIO = 1.23;
+
+/** What was measured here for a head of this width and tail, else the fallback; its reads scaled to run the pose model or not, as `recipe` says. */
+export function readTimings(file: string, recipe: TrainingRecipe = { ...FALLBACK, pose: false }): TrainingTimings {
+  let timings = FALLBACK;
   try {
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as TrainingTimings;
     const sameRecipe = raw.width === recipe.width && raw.tailUnits === recipe.tailUnits;
-    if (sameRecipe && raw.secondsPerRead > 0 && raw.secondsPerPhotoEpoch > 0 && raw.area > 0) return raw;
+    if (sameRecipe && raw.secondsPerRead > 0 && raw.secondsPerPhotoEpoch > 0 && raw.area > 0) timings = raw;
   } catch {
     // none measured here yet
   }
-  return FALLBACK;
+  const measuredWithPose = timings.pose ?? false;
+  if (measuredWithPose === recipe.pose) return timings;
+  const secondsPerRead = recipe.pose ? timings.secondsPerRead * POSE_READ_RATIO : timings.secondsPerRead / POSE_READ_RATIO;
+  return { ...timings, secondsPerRead, pose: recipe.pose };
 }
 
 export function writeTimings(file: string, timings: TrainingTimings): void {
