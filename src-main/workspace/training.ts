@@ -18,7 +18,7 @@ import type { WorkspaceCategories } from './categories.js';
 import type { ImageSet } from './image-set.js';
 import type { WorkspaceModel } from './model.js';
 import { cocoFilePhotos, examplesPerCategory, MINIMUM_PHOTOS, reviewedPhotos, tagsForTraining, trainingCoco, trainingRefusal, type TrainingPhoto } from './training-data.js';
-import { hasCheckpoint, idForName, installTrained, latestUnfinished, modelOut, timingsFile, trainingDir, unfinishedStatus, writeRequest, type SavedRequest } from './training-files.js';
+import { hasCheckpoint, idForName, readRequest, installTrained, latestUnfinished, modelOut, timingsFile, trainingDir, unfinishedStatus, writeRequest, type SavedRequest } from './training-files.js';
 import { TrainingProcess } from './training-process.js';
 
 /** Status events at most this often (and at once when a phase or the run ends). */
@@ -138,8 +138,6 @@ export class Training {
     if (this.run?.process) throw new ApiError(`"${this.run.request.name}" is training: wait for it to end, or cancel it`);
     const baseProblem = this.baseProblem();
     if (baseProblem) throw new ApiError(baseProblem);
-    const poseProblem = input.pose ? poseModelProblem() : null;
-    if (poseProblem) throw new ApiError(`the wearer's pose cannot be learnt: ${poseProblem}`);
     const minScore = input.minScore ?? this.lastMinScore ?? defaultMinScoreOf(this.options.model.resolved?.manifest);
     const { images, categories } = this.options;
     const reviewed = reviewedPhotos(images, minScore);
@@ -156,6 +154,10 @@ export class Training {
     const tags = tagsForTraining(input.extraFiles, images, trainCategories, taken);
     const modelId = idForName(this.options.userData, input.name);
     const dir = trainingDir(this.options.userData, modelId);
+    // A resume that does not say (the window after a restart) keeps the unfinished run's choice.
+    const pose = input.pose ?? readRequest(dir)?.pose;
+    const poseProblem = (pose ?? recipeOf(initModel(this.options.model), this.options.overrides).pose) ? poseModelProblem() : null;
+    if (poseProblem) throw new ApiError(`the wearer's pose cannot be learnt: ${poseProblem}`);
     const request: SavedRequest = {
       modelId,
       name: input.name,
@@ -163,7 +165,7 @@ export class Training {
       minScore,
       categoryIds: trainCategories.map((c) => c.id),
       extraFiles: input.extraFiles.map((f) => ({ kind: f.kind, fileName: f.fileName })),
-      ...(input.pose === undefined ? {} : { pose: input.pose }),
+      ...(pose === undefined ? {} : { pose }),
       workspace: images.home,
       photos: Object.fromEntries(photos.map((p) => [p.file, p.name])),
       startedAt: new Date().toISOString(),

@@ -190,6 +190,14 @@ describe('training from the window', () => {
     expect(checkpoint.settings.pose).toBe('pose-movenet-lightning@3.0.4');
     expect(checkpoint.tensors.map((t: { name: string }) => t.name)).toContain('head/pose');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')).pose).toBe(true);
+    // Resumed by a request that does not say (the window after a restart): still with the pose, from the checkpoint.
+    await h.service.startTraining({ name: 'With pose', epochs: 3, minScore: 0.3, extraFiles: [] });
+    await h.waitFor((e) => isTraining(e) && e.training.phase === 'train' && e.training.modelId === 'with-pose', 'resumed training steps');
+    expect((await h.service.cancelTraining())?.state).toBe('cancelled');
+    const log = fs.readFileSync(path.join(dir, 'log.txt'), 'utf8');
+    expect(log).toMatch(/resuming from .*checkpoint\.json/);
+    expect(log).not.toMatch(/starts over/);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'model', 'checkpoint.json'), 'utf8')).settings.pose).toBe('pose-movenet-lightning@3.0.4');
     fs.rmSync(dir, { recursive: true });
   });
 
