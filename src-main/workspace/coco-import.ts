@@ -143,16 +143,35 @@ function annotationsByImage(doc: CocoDocument, categories: readonly Category[], 
   return byImage;
 }
 
-/** The file's images matched to open names (whole relative name first, then a unique file name), with their boxes clipped. */
-function matchImages(doc: CocoDocument, openNames: string[], boxesOf: ReturnType<typeof annotationsByImage>, problems: string[]): Omit<CocoImport, 'problems'> {
-  const exact = new Set(openNames);
+/** The open name for a file name of another tool's file: the whole relative name, else a file name only one open photo has. */
+export function openNameMatcher(openNames: Iterable<string>): (fileName: string) => string | undefined {
+  const exact = new Set<string>();
   const byBase = new Map<string, string[]>();
   for (const n of openNames) {
+    exact.add(n);
     const base = path.posix.basename(n);
     const list = byBase.get(base);
     if (list) list.push(n);
     else byBase.set(base, [n]);
   }
+  return (fileName) => {
+    const name = fileName.replace(/\\/g, '/');
+    if (exact.has(name)) return name;
+    const candidates = byBase.get(path.posix.basename(name)) ?? [];
+    return candidates.length === 1 ? candidates[0] : undefined;
+  };
+}
+
+/** An imported photo's boxes in the pixels of the photo as it is open (the file may give another size). */
+export function boxesAtPhotoSize(m: ImportedImage, photo: { width?: number; height?: number }): (ImportedImage['boxes'][number] & { bbox: [number, number, number, number] })[] {
+  const sx = photo.width ? photo.width / m.width : 1;
+  const sy = photo.height ? photo.height / m.height : 1;
+  return m.boxes.map((b) => ({ ...b, bbox: [b.bbox[0] * sx, b.bbox[1] * sy, b.bbox[2] * sx, b.bbox[3] * sy] }));
+}
+
+/** The file's images matched to open names (openNameMatcher), with their boxes clipped. */
+function matchImages(doc: CocoDocument, openNames: string[], boxesOf: ReturnType<typeof annotationsByImage>, problems: string[]): Omit<CocoImport, 'problems'> {
+  const openName = openNameMatcher(openNames);
   const matched: ImportedImage[] = [];
   const unmatchedNames: string[] = [];
   let annotations = 0;
@@ -161,11 +180,7 @@ function matchImages(doc: CocoDocument, openNames: string[], boxesOf: ReturnType
   const taken = new Set<string>();
   for (const img of doc.images) {
     const fileName = img.file_name.replace(/\\/g, '/');
-    let name: string | undefined = exact.has(fileName) ? fileName : undefined;
-    if (!name) {
-      const candidates = byBase.get(path.posix.basename(fileName)) ?? [];
-      if (candidates.length === 1) name = candidates[0];
-    }
+    const name = openName(fileName);
     if (!name || taken.has(name)) {
       unmatchedNames.push(fileName);
       continue;

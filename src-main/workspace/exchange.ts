@@ -11,7 +11,7 @@ import { exportedImages, type BoxFilter, type ExportFile, type LabelledImage } f
 import { buildVocExport } from '../core/formats/voc.js';
 import { buildYoloExport } from '../core/formats/yolo.js';
 import type { WorkspaceCategories } from './categories.js';
-import { importCocoText } from './coco-import.js';
+import { boxesAtPhotoSize, importCocoText } from './coco-import.js';
 import { roundBbox, type BoxIds, type ImageRecord, type ImageSet } from './image-set.js';
 import type { Labelling } from './labelling.js';
 import type { Downloads } from './media.js';
@@ -154,16 +154,7 @@ export class Exchange {
 
   /** An imported photo's boxes replace its own; it needs no labelling any more. */
   private apply(img: ImageRecord, m: ReturnType<typeof importCocoText>['matched'][number]): void {
-    // Boxes are in the COCO file's pixels; a file sized differently from the photo is scaled to it.
-    const sx = img.width ? img.width / m.width : 1;
-    const sy = img.height ? img.height / m.height : 1;
-    img.boxes = m.boxes.map((b) => ({
-      id: this.options.boxIds.make(),
-      categoryId: b.categoryId,
-      score: b.score,
-      verified: b.verified,
-      bbox: roundBbox([b.bbox[0] * sx, b.bbox[1] * sy, b.bbox[2] * sx, b.bbox[3] * sy]),
-    }));
+    img.boxes = boxesAtPhotoSize(m, img).map((b) => ({ id: this.options.boxIds.make(), categoryId: b.categoryId, score: b.score, verified: b.verified, bbox: roundBbox(b.bbox) }));
     img.width ??= m.width;
     img.height ??= m.height;
     // The file's boxes, not a model's of this workspace.

@@ -3,12 +3,11 @@
 // their verified boxes, and the extra files the person gave (a COCO file's boxes, a tags file's tags,
 // for the open photos of the same file name). Written as the COCO file (and tags file) train reads,
 // with the photos' absolute paths as file names.
-import path from 'node:path';
 import { ApiError, type TrainingFile } from '../contract/api.js';
 import type { Category } from '../core/formats/categories.js';
 import { isReviewed } from '../core/formats/labelled-images.js';
 import type { WorkspaceCategories } from './categories.js';
-import { importCocoText } from './coco-import.js';
+import { boxesAtPhotoSize, importCocoText, openNameMatcher } from './coco-import.js';
 import { roundBbox, type ImageRecord, type ImageSet } from './image-set.js';
 
 /** Photos a training needs at least, and a model is worth training on. */
@@ -53,19 +52,13 @@ export function trainingRefusal(reviewed: number, chosen: readonly { name: strin
   return null;
 }
 
-/** An open photo for a file name of another tool's file: the whole relative name, else a file name only one open photo has. */
+/** An open photo for a file name of another tool's file, matched as a COCO import matches (openNameMatcher). */
 function openPhotoMatcher(images: ImageSet): (fileName: string) => ImageRecord | undefined {
-  const byName = new Map<string, ImageRecord>();
-  const byBase = new Map<string, ImageRecord[]>();
-  for (const img of images.all()) {
-    byName.set(img.name, img);
-    const base = path.posix.basename(img.name);
-    byBase.set(base, [...(byBase.get(base) ?? []), img]);
-  }
+  const byName = new Map([...images.all()].map((img) => [img.name, img]));
+  const openName = openNameMatcher(byName.keys());
   return (fileName) => {
-    const name = fileName.replace(/\\/g, '/');
-    const same = byBase.get(path.posix.basename(name)) ?? [];
-    return byName.get(name) ?? (same.length === 1 ? same[0] : undefined);
+    const name = openName(fileName);
+    return name === undefined ? undefined : byName.get(name);
   };
 }
 
@@ -93,11 +86,8 @@ export function cocoFilePhotos(files: readonly TrainingFile[], images: ImageSet,
         unverified++;
         continue;
       }
-      const width = img.width ?? m.width;
-      const height = img.height ?? m.height;
-      const [sx, sy] = [width / m.width, height / m.height];
-      const boxes = m.boxes.map((b) => ({ categoryId: b.categoryId, bbox: [b.bbox[0] * sx, b.bbox[1] * sy, b.bbox[2] * sx, b.bbox[3] * sy] }));
-      photos.push({ file: img.file, name: img.name, width, height, boxes });
+      const boxes = boxesAtPhotoSize(m, img).map((b) => ({ categoryId: b.categoryId, bbox: b.bbox }));
+      photos.push({ file: img.file, name: img.name, width: img.width ?? m.width, height: img.height ?? m.height, boxes });
     }
     notes.push(`${file.fileName}: ${photos.length - before} photos with their boxes${unverified > 0 ? `; ${unverified} left out (boxes with scores: a model's, not a person's)` : ''}${imported.unmatched > 0 ? `; ${imported.unmatched} not open here` : ''}`);
   }
