@@ -37,10 +37,10 @@ const FALLBACK: TrainingTimings = { secondsPerRead: 0.35, secondsPerPhotoEpoch: 
 
 /**
  * A read that also runs MoveNet on the picture (a head that takes the wearer's body) takes this many
- * times as long: tests/bench/train-read-cost.mjs measured 1.219, 1.239 and 1.224 (164-174 ms a read
- * without, 200-215 ms with; one thread, a training running beside it).
+ * times as long: tests/bench/train-read-cost.mjs measured 1.210 and 1.213 on a quiet machine (155-158 ms
+ * a read without, 188-191 ms with; one thread), 1.219 to 1.239 with a training running beside it.
  */
-export const POSE_READ_RATIO = 1.23;
+export const POSE_READ_RATIO = 1.22;
 
 /** What was measured here for a head of this width and tail, else the fallback; its reads scaled to run the pose model or not, as `recipe` says. */
 export function readTimings(file: string, recipe: TrainingRecipe = { ...FALLBACK, pose: false }): TrainingTimings {
