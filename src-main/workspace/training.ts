@@ -156,8 +156,6 @@ export class Training {
     const dir = trainingDir(this.options.userData, modelId);
     // A resume that does not say (the window after a restart) keeps the unfinished run's choice.
     const pose = input.pose ?? readRequest(dir)?.pose;
-    const poseProblem = (pose ?? recipeOf(initModel(this.options.model), this.options.overrides).pose) ? poseModelProblem() : null;
-    if (poseProblem) throw new ApiError(`the wearer's pose cannot be learnt: ${poseProblem}`);
     const request: SavedRequest = {
       modelId,
       name: input.name,
@@ -171,8 +169,11 @@ export class Training {
       startedAt: new Date().toISOString(),
     };
     const options = this.trainOptions(dir, request, photos, Boolean(tags.doc));
+    const recipe = recipeOf(options.init ? initModel(this.options.model) : undefined, options);
+    const poseProblem = recipe.pose ? poseModelProblem() : null;
+    if (poseProblem) throw new ApiError(`the wearer's pose cannot be learnt: ${poseProblem}`);
     const notes = this.writeFiles(dir, request, { coco: trainingCoco(photos, trainCategories), tags: tags.doc, options: { ...options, epochs: undefined } });
-    return this.launch(dir, request, options, [...extra.notes, ...tags.notes, ...notes]);
+    return this.launch(dir, request, options, recipe, [...extra.notes, ...tags.notes, ...notes]);
   }
 
   /**
@@ -219,11 +220,10 @@ export class Training {
     };
   }
 
-  /** Forks the training. */
-  private launch(dir: string, request: SavedRequest, options: ChildTrainRequest['options'], notes: string[]): TrainingStatus {
+  /** Forks the training (`recipe`: its head and pose, as recipeOf gives them for `options`). */
+  private launch(dir: string, request: SavedRequest, options: ChildTrainRequest['options'], recipe: TrainingRecipe, notes: string[]): TrainingStatus {
     const current = this.options.model.resolved;
-    const init = options.init ? initModel(this.options.model) : undefined;
-    const run: Run = { dir, request, status: blankStatus(request), times: { input: options.input!, ...recipeOf(init, options) } };
+    const run: Run = { dir, request, status: blankStatus(request), times: { input: options.input!, ...recipe } };
     this.run = run;
     for (const note of notes) this.log(run, note);
     run.process = new TrainingProcess(

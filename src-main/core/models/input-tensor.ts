@@ -30,14 +30,13 @@ export function inputTensorToBytes(input: tf.Tensor, spec: ModelManifest['input'
   const plane = width * height;
   const rgb = new Uint8Array(plane * 3);
   const order = channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  // Where channel c of pixel i is: planes one after another (NCHW), or interleaved (NHWC).
+  const [channelStride, pixelStride] = layout === 'NCHW' ? [plane, 1] : [1, 3];
   for (let c = 0; c < 3; c++) {
     const dst = order[c];
     const m = mean[c];
     const s = std[c];
-    for (let i = 0; i < plane; i++) {
-      const v = layout === 'NCHW' ? data[c * plane + i] : data[i * 3 + c];
-      rgb[i * 3 + dst] = Math.round(v * s + m);
-    }
+    for (let i = 0; i < plane; i++) rgb[i * 3 + dst] = Math.round(data[c * channelStride + i * pixelStride] * s + m);
   }
   return rgb;
 }

@@ -43,7 +43,7 @@ const FALLBACK: TrainingTimings = { secondsPerRead: 0.35, secondsPerPhotoEpoch: 
 export const POSE_READ_RATIO = 1.22;
 
 /** What was measured here for a head of this width and tail, else the fallback; its reads scaled to run the pose model or not, as `recipe` says. */
-export function readTimings(file: string, recipe: TrainingRecipe = { ...FALLBACK, pose: false }): TrainingTimings {
+export function readTimings(file: string, recipe: TrainingRecipe): TrainingTimings {
   let timings = FALLBACK;
   try {
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as TrainingTimings;
