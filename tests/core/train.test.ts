@@ -14,6 +14,7 @@ import { pretrainedTail } from '../../src-main/core/train/pretrained-tail';
 import { assignTargets, pyramidLevels } from '../../src-main/core/train/targets';
 import { repeatFactors } from '../../src-main/core/train/sampling';
 import { train, type TrainOptions } from '../../src-main/core/train/train';
+import type { TrainProgress } from '../../src-main/core/train/types';
 import { drawScene, hasShared, runCli, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
 
 process.env.FASHION_DETECT_BACKEND = 'wasm';
@@ -291,6 +292,29 @@ describe('train', () => {
     expect(lines.some((l) => /epochs of \d+ steps, 2 threads$/.test(l))).toBe(true);
     // Only the order of the float additions differs.
     expect(headWeightDiff(one, two)).toBeLessThan(1e-4);
+  });
+
+  it('reads cached pyramids from their files batch by batch, to the same weights bit for bit; a cache cleared mid-training stops it with a message, and the same command resumes', async () => {
+    const inMemory = path.join(dir, 'features-in-memory');
+    const fromCache = path.join(dir, 'features-from-cache');
+    await train({ ...base(inMemory), threads: 1, cacheDir: false });
+    const cacheDir = path.join(dir, 'stream-cache');
+    let cleared = false;
+    const clearCache = (p: TrainProgress) => {
+      if (cleared || p.phase !== 'train' || p.epoch !== 2) return;
+      cleared = true;
+      for (const f of fs.readdirSync(cacheDir)) fs.rmSync(path.join(cacheDir, f));
+    };
+    await expect(train({ ...base(fromCache), threads: 1, cacheDir, onProgress: clearCache })).rejects.toThrow(
+      /the base's features of a photo, cached in .*stream-cache.*\.f32, cannot be read: it is gone \(was the temporary folder cleared\?\)\. Run the training again: it resumes/,
+    );
+    expect(fs.existsSync(path.join(fromCache, 'checkpoint.json'))).toBe(true);
+    const lines: string[] = [];
+    const resumed = await train({ ...base(fromCache), threads: 1, cacheDir, log: (l) => lines.push(l) });
+    expect(resumed.status).toBe('finished');
+    expect(lines[0]).toMatch(/^resuming from .*checkpoint\.json: epoch 2, step 0/);
+    expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.f32')).length).toBeGreaterThan(0);
+    expect(headWeightDiff(inMemory, fromCache)).toBe(0);
   });
 
   it('--presence-loss: learns which categories each photo holds through the shared layers; threads and a resume give the same weights, the model does not carry that layer', async () => {

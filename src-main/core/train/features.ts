@@ -14,11 +14,20 @@ import { bodyOf, keypointsOfBytes, type PoseModel } from '../models/pose.js';
  * NHWC per output, outputs in order, in one array.
  */
 export interface FeatureSample {
-  features: Float32Array;
+  /**
+   * The base's outputs: in memory when nothing caches them, else the cache file they are read from
+   * for each batch (`featureData`), so that a training holds one batch of pyramids, not all of them.
+   */
+  features: Float32Array | CachedFeatures;
   box: Letterbox;
   flipped: boolean;
   /** The wearer's body on the picture as the base saw it (pose.ts), when the head takes it. */
   body?: Float32Array;
+}
+
+/** A sample's pyramid left in its cache file. */
+export interface CachedFeatures {
+  cacheFile: string;
 }
 
 /** How a photo is shown to the base: mirrored or not, and scaled to `zoom` of the fitted size (1: as the Detector sees it). */
@@ -95,6 +104,20 @@ function readFloats(file: string): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
+/** The sample's pyramid (NHWC per output, outputs in order): from memory, or read from its cache file. */
+export function featureData(sample: FeatureSample): Float32Array {
+  if (sample.features instanceof Float32Array) return sample.features;
+  const file = sample.features.cacheFile;
+  let all: Float32Array;
+  try {
+    all = readFloats(file);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is gone (was the temporary folder cleared?)' : (err as Error).message;
+    throw new Error(`the base's features of a photo, cached in ${file}, cannot be read: ${why}. Run the training again: it resumes from its last epoch and reads that photo anew`);
+  }
+  return all.subarray(HEADER_FLOATS);
+}
+
 /**
  * One photo's pyramid (and the wearer's body, when the extractor has a pose model), read from the
  * cache when it is there, else computed and cached. The body has its own cache file, so adding pose
@@ -114,14 +137,17 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, v
   return { ...sample, body };
 }
 
+/** A cached sample: its letterbox from the file's header; the pyramid stays in the file. */
 function cachedSample(cached: string, flipped: boolean): FeatureSample {
-  const all = readFloats(cached);
-  const [srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight] = all.subarray(0, 7);
-  return {
-    features: all.slice(HEADER_FLOATS),
-    box: { srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight },
-    flipped,
-  };
+  const header = new Float32Array(HEADER_FLOATS);
+  const fd = fs.openSync(cached, 'r');
+  try {
+    fs.readSync(fd, header, 0, header.byteLength, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const [srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight] = header.subarray(0, 7);
+  return { features: { cacheFile: cached }, box: { srcWidth, srcHeight, dstWidth, dstHeight, scale, scaledWidth, scaledHeight }, flipped };
 }
 
 /** The base run on the picture; cached in `cached` when given. */
@@ -147,12 +173,13 @@ function pyramidSample(extractor: FeatureExtractor, image: LetterboxedImage, fli
     }
     offset += plane * c;
   }
-  if (cached) writeCache(cached, out);
-  return { features: out.slice(HEADER_FLOATS), box: b, flipped };
+  if (!cached) return { features: out.subarray(HEADER_FLOATS), box: b, flipped };
+  writeCache(cached, out);
+  return { features: { cacheFile: cached }, box: b, flipped };
 }
 
 /** Per-channel mean and standard deviation over every cell of the given pyramids (NHWC data). */
-export function featureStatistics(pyramids: readonly Float32Array[], channels: number): { mean: Float32Array; std: Float32Array } {
+export function featureStatistics(pyramids: Iterable<Float32Array>, channels: number): { mean: Float32Array; std: Float32Array } {
   const sum = new Float64Array(channels);
   const sq = new Float64Array(channels);
   let n = 0;

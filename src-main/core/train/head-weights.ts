@@ -5,7 +5,7 @@ import { tf } from '../base/backend.js';
 import { headTensorNames, headTensorShapes, type HeadParams, type HeadShape, type HeadSpec } from '../models/fpn-head.js';
 import { INFERENCE_OPS } from '../models/layer-ops.js';
 import { tunedPyramid, type TailParams } from '../models/tail.js';
-import { featureStatistics, type FeatureSample } from './features.js';
+import { featureData, featureStatistics, type FeatureSample } from './features.js';
 import { pretrainedTail } from './pretrained-tail.js';
 import { batchTensors, type BaseOutputShape } from './step.js';
 
@@ -79,6 +79,10 @@ function pyramidData(sample: FeatureSample, shapes: readonly BaseOutputShape[], 
 export function startingHead(s: HeadShape, plainSamples: readonly FeatureSample[], inputShapes: readonly BaseOutputShape[], graph: tf.GraphModel, seed: number): HeadParams {
   const tail = s.tailUnits > 0 ? pretrainedTail(graph, s.tailUnits) : undefined;
   const some = plainSamples.slice(0, 200);
-  const stats = featureStatistics(tail ? some.map((x) => pyramidData(x, inputShapes, tail)) : some.map((x) => x.features), s.inChannels);
+  // One pyramid at a time: a cached sample's is read from its file when its turn comes.
+  const pyramids = (function* () {
+    for (const x of some) yield tail ? pyramidData(x, inputShapes, tail) : featureData(x);
+  })();
+  const stats = featureStatistics(pyramids, s.inChannels);
   return initHead(s, stats.mean, stats.std, seed, tail);
 }

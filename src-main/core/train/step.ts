@@ -1,5 +1,5 @@
 import { tf } from '../base/backend.js';
-import type { FeatureSample } from './features.js';
+import { featureData, type FeatureSample } from './features.js';
 import { bodyBias, contextBias, headLevel, standardisedPyramid, type HeadParams, type HeadTensorName } from '../models/fpn-head.js';
 import { presenceLoss, presentTensor, type TrainedTensorName } from './presence.js';
 import { batchTargets, disposeTargets, gflLoss } from './loss.js';
@@ -18,16 +18,25 @@ export interface BaseOutputShape {
   channels: number;
 }
 
-/** The base outputs of a batch of samples, one NHWC array per output ([n, rows, cols, channels]). */
+/**
+ * The base outputs of a batch of samples, one NHWC array per output ([n, rows, cols, channels]).
+ * Samples whose pyramid stays in the cache are read here, one batch at a time.
+ */
 export function batchBaseOutputs(samples: readonly FeatureSample[], shapes: readonly BaseOutputShape[]): Float32Array[] {
-  let offset = 0;
-  return shapes.map((s) => {
-    const size = s.rows * s.cols * s.channels;
-    const data = new Float32Array(samples.length * size);
-    samples.forEach((sample, bi) => data.set(sample.features.subarray(offset, offset + size), bi * size));
-    offset += size;
-    return data;
+  const sizes = shapes.map((s) => s.rows * s.cols * s.channels);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const outputs = sizes.map((size) => new Float32Array(samples.length * size));
+  samples.forEach((sample, bi) => {
+    const data = featureData(sample);
+    // A cache written for another base or input size would otherwise be cut up silently.
+    if (data.length !== total) throw new Error(`a photo's cached features hold ${data.length} values where the base gives ${total}`);
+    let offset = 0;
+    sizes.forEach((size, i) => {
+      outputs[i].set(data.subarray(offset, offset + size), bi * size);
+      offset += size;
+    });
   });
+  return outputs;
 }
 
 /** The body summaries (pose.ts) of a batch of samples, one after another; undefined when they have none. */

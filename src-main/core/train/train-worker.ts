@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, tf } from '../base/backend.js';
 import type { ModelManifest } from '../models/manifest.js';
-import { photoFeatures, type FeatureExtractor, type PhotoVariant } from './features.js';
+import { photoFeatures, type FeatureExtractor, type FeatureSample, type PhotoVariant } from './features.js';
 import { loadBaseGraph } from '../models/fpn-base.js';
 import { loadPoseModel } from '../models/pose.js';
 import type { TrainedTensorName } from './presence.js';
@@ -33,7 +33,7 @@ export type TrainWorkerRequest =
 export type TrainWorkerReply =
   | { type: 'ready' }
   | { type: 'grads'; loss: number; grads: [TrainedTensorName, Float32Array][] }
-  | { type: 'features'; features: Float32Array; box: Letterbox; flipped: boolean; body?: Float32Array }
+  | { type: 'features'; features: FeatureSample['features']; box: Letterbox; flipped: boolean; body?: Float32Array }
   /** This photo could not be read: the photo's problem, not the thread's. */
   | { type: 'photo-failed'; message: string }
   | { type: 'failed'; message: string };
@@ -64,7 +64,8 @@ async function main(): Promise<void> {
           port.postMessage({ type: 'photo-failed', message: err instanceof Error ? err.message : String(err) } satisfies TrainWorkerReply);
           return;
         }
-        port.postMessage({ type: 'features', ...sample } satisfies TrainWorkerReply, [sample.features.buffer as ArrayBuffer]);
+        // A pyramid in memory moves to the training thread; a cached one stays in its file.
+        port.postMessage({ type: 'features', ...sample } satisfies TrainWorkerReply, sample.features instanceof Float32Array ? [sample.features.buffer as ArrayBuffer] : []);
         return;
       }
       for (const [name, data] of request.weights) {
