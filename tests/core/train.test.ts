@@ -317,6 +317,26 @@ describe('train', () => {
     expect(headWeightDiff(inMemory, fromCache)).toBe(0);
   });
 
+  it('names a cached pyramid by the photo\'s bytes: a copy of the folder elsewhere reuses the cache, a photo changed in place is read anew', async () => {
+    const cacheDir = path.join(dir, 'bytes-cache');
+    await train({ ...base(path.join(dir, 'bytes-first')), epochs: 1, cacheDir });
+    const cached = new Set(fs.readdirSync(cacheDir));
+    // 6 training photos in three variants (as they are, mirrored, smaller), 2 validation photos as they are.
+    expect(cached.size).toBe(6 * 3 + 2);
+
+    const copy = tempDir('fd-train-copy-');
+    for (const f of fs.readdirSync(dir).filter((f) => /^scene-\d+\.jpg$|^annotations\.json$/.test(f))) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+    await train({ ...base(path.join(copy, 'model')), annotations: path.join(copy, 'annotations.json'), images: copy, epochs: 1, cacheDir });
+    expect(new Set(fs.readdirSync(cacheDir))).toEqual(cached);
+
+    // The same size, new pixels: a photo edited in place must not be trained on with its old features.
+    await (await drawScene(310, 465, 99)).jpeg().toFile(path.join(copy, 'scene-1.jpg'));
+    await train({ ...base(path.join(copy, 'model-2')), annotations: path.join(copy, 'annotations.json'), images: copy, epochs: 1, cacheDir });
+    const added = fs.readdirSync(cacheDir).filter((f) => !cached.has(f));
+    expect(added.length).toBeGreaterThanOrEqual(1);
+    expect(added.length).toBeLessThanOrEqual(3);
+  });
+
   it('--presence-loss: learns which categories each photo holds through the shared layers; threads and a resume give the same weights, the model does not carry that layer', async () => {
     const withTail = (out: string) => ({ ...base(out), tailUnits: 1, presenceLoss: 1, epochs: 2 });
     const plain = path.join(dir, 'no-presence');

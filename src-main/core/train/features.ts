@@ -75,10 +75,14 @@ export interface FeatureExtractor {
 
 const HEADER_FLOATS = 8;
 
+/**
+ * The cache file of a photo variant, named by the photo's bytes (not its path or time): a folder copied
+ * or moved elsewhere keeps its cache, and a photo changed in place gets a new one.
+ */
 function cacheFile(cacheDir: string, extractor: FeatureExtractor, file: string, variant: PhotoVariant): string {
-  const stat = fs.statSync(file);
+  const photo = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   const key = createHash('sha256')
-    .update([extractor.fingerprint, path.resolve(file), stat.size, stat.mtimeMs, variant.flip ? 'flip' : 'plain', ...(variant.zoom === 1 ? [] : [`zoom ${variant.zoom}`])].join('\n'))
+    .update([extractor.fingerprint, photo, variant.flip ? 'flip' : 'plain', ...(variant.zoom === 1 ? [] : [`zoom ${variant.zoom}`])].join('\n'))
     .digest('hex')
     .slice(0, 32);
   return path.join(cacheDir, `${key}.f32`);
