@@ -455,6 +455,37 @@ describe('train', () => {
     const r3 = await runCli(['train', '--coco', annotations, '--images', dir, '--out', path.join(dir, 'x'), '--input', '300x500']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/multiples of 32/);
+    // Photos that are all unreadable: each named, and no model trained on nothing.
+    const broken = tempDir('fd-train-broken-');
+    const brokenCoco = await sceneDataset(broken, 4);
+    for (const f of fs.readdirSync(broken).filter((f) => f.endsWith('.jpg'))) fs.writeFileSync(path.join(broken, f), 'not a picture');
+    const r4 = await runCli(['train', '--coco', brokenCoco, '--images', broken, '--out', path.join(broken, 'model'), '--input', '224x320', '--width', '8', '--no-cache']);
+    expect(r4.code).toBe(1);
+    expect(r4.stderr.match(/^skipping scene-\d\.jpg: /gm)?.length).toBe(4);
+    expect(r4.stderr).toMatch(/none of the 3 training photos could be read \(the lines above say why\)/);
+    expect(fs.existsSync(path.join(broken, 'model', 'manifest.json'))).toBe(false);
+  });
+
+  it('says what the feature cache will take, and stops with the reason when it cannot be written, rather than skip every photo (CLI, 2 threads)', async (ctx) => {
+    // Root writes everywhere, so as root the CLI runs as `nobody` (uid 65534) to meet a folder it cannot write.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && (await runCli(['--version'], { uid: 65534 })).code !== 0) {
+      console.log('SKIP a cache that cannot be written: running as root, and user nobody cannot reach the built CLI in this checkout');
+      ctx.skip();
+    }
+    const photos = tempDir('fd-train-ro-');
+    const coco = await sceneDataset(photos, 4);
+    const tmp = tempDir('fd-tmp-');
+    const out = tempDir('fd-out-');
+    for (const d of [photos, tmp, out]) fs.chmodSync(d, 0o777);
+    fs.mkdirSync(path.join(tmp, 'fashion-detect-features'), { mode: 0o555 });
+    const args = ['train', '--coco', coco, '--images', photos, '--out', path.join(out, 'model'), '--epochs', '1', '--width', '8', '--batch-size', '2', '--input', '224x320', '--threads', '2'];
+    const r = await runCli(args, { env: { TMPDIR: tmp }, ...(asRoot ? { uid: 65534 } : {}) });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/caching the base's features of 10 photo variants in .*fashion-detect-features: \d+ MB with none cached yet, [\d.]+ GB free there\n/);
+    expect(r.stderr).toMatch(/the base's features cannot be cached in .*fashion-detect-features: EACCES: permission denied.*\. Free space there, or keep them in memory instead \(--no-cache: about 2\.4 MB a photo variant at 384x576\)/);
+    expect(r.stderr).not.toMatch(/skipping/);
+    expect(fs.readdirSync(path.join(tmp, 'fashion-detect-features'))).toEqual([]);
   });
 
   it('names an option it refuses by its key, and the CLI by its flag', async () => {

@@ -1,6 +1,6 @@
 import { throughput } from '../../common/progress.js';
 import type { TrainImage } from './dataset.js';
-import type { FeatureSample, PhotoVariant } from './features.js';
+import { CacheWriteFailure, type FeatureSample, type PhotoVariant } from './features.js';
 import { ThreadFailure } from './threads.js';
 
 /** One photo shown to the base one way (as it is, mirrored, or smaller). */
@@ -48,7 +48,7 @@ export interface ReadHooks {
 /**
  * Reads the jobs with every reader at once, each taking the next job until none is left; results keep
  * the order of `jobs`. A photo that cannot be read is left out (and logged once); a failed helper
- * thread stops the reading. Stops early, with what was read, when `signal` aborts.
+ * thread or cache stops the reading. Stops early, with what was read, when `signal` aborts.
  */
 export async function readPhotos(jobs: readonly PhotoJob[], readers: readonly FeatureReader[], hooks: ReadHooks): Promise<PhotoSample[]> {
   const read: (FeatureSample | undefined)[] = new Array(jobs.length);
@@ -63,7 +63,7 @@ export async function readPhotos(jobs: readonly PhotoJob[], readers: readonly Fe
       try {
         read[i] = await reader(job.image.file, job.variant);
       } catch (err) {
-        if (err instanceof ThreadFailure) throw err;
+        if (err instanceof ThreadFailure || err instanceof CacheWriteFailure) throw err;
         if (isPlain(job.variant)) hooks.log(`skipping ${job.image.fileName}: ${(err as Error).message}`);
       }
       finished++;

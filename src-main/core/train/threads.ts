@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TrainedTensorName } from './presence.js';
-import type { FeatureSample, PhotoVariant } from './features.js';
+import { CacheWriteFailure, type FeatureSample, type PhotoVariant } from './features.js';
 import type { StepPart } from './step.js';
 import type { TrainWorkerReply, TrainWorkerRequest, TrainWorkerSetup } from './train-worker.js';
 
@@ -63,6 +63,7 @@ export class TrainThreads {
   async features(index: number, file: string, variant: PhotoVariant, cacheDir: string | undefined): Promise<FeatureSample> {
     const reply = await this.request(index, { type: 'features', file, variant, cacheDir }, []);
     if (reply.type === 'photo-failed') throw new Error(reply.message);
+    if (reply.type === 'cache-failed') throw new CacheWriteFailure(reply.dir, reply.why);
     if (reply.type !== 'features') throw new ThreadFailure('a training thread gave an unexpected reply');
     return { features: reply.features, box: reply.box, flipped: reply.flipped, ...(reply.body ? { body: reply.body } : {}) };
   }

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, tf } from '../base/backend.js';
 import type { ModelManifest } from '../models/manifest.js';
-import { photoFeatures, type FeatureExtractor, type FeatureSample, type PhotoVariant } from './features.js';
+import { CacheWriteFailure, photoFeatures, type FeatureExtractor, type FeatureSample, type PhotoVariant } from './features.js';
 import { loadBaseGraph } from '../models/fpn-base.js';
 import { loadPoseModel } from '../models/pose.js';
 import type { TrainedTensorName } from './presence.js';
@@ -36,6 +36,8 @@ export type TrainWorkerReply =
   | { type: 'features'; features: FeatureSample['features']; box: Letterbox; flipped: boolean; body?: Float32Array }
   /** This photo could not be read: the photo's problem, not the thread's. */
   | { type: 'photo-failed'; message: string }
+  /** The feature cache cannot be written: the training's problem. */
+  | { type: 'cache-failed'; dir: string; why: string }
   | { type: 'failed'; message: string };
 
 const setup = workerData as TrainWorkerSetup;
@@ -61,7 +63,9 @@ async function main(): Promise<void> {
         try {
           sample = await photoFeatures(ready, request.file, request.variant, request.cacheDir);
         } catch (err) {
-          port.postMessage({ type: 'photo-failed', message: err instanceof Error ? err.message : String(err) } satisfies TrainWorkerReply);
+          const reply: TrainWorkerReply =
+            err instanceof CacheWriteFailure ? { type: 'cache-failed', dir: err.dir, why: err.why } : { type: 'photo-failed', message: err instanceof Error ? err.message : String(err) };
+          port.postMessage(reply);
           return;
         }
         // A pyramid in memory moves to the training thread; a cached one stays in its file.

@@ -14,7 +14,7 @@ import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, saveCheckpoint, type Ch
 import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainImage, type TrainSet } from './dataset.js';
 import { runEpochs } from './epoch-loop.js';
 import { photoJobs, readPhotos, type FeatureReader, type PhotoSample } from './feature-reader.js';
-import { photoFeatures, type FeatureExtractor } from './features.js';
+import { photoFeatures, prepareCache, type FeatureExtractor } from './features.js';
 import { startingHead } from './head-weights.js';
 import { checkInitShape, initialHead, resolveInitModel, type InitModel } from './init-from-model.js';
 import { pretrainedTail } from './pretrained-tail.js';
@@ -188,7 +188,9 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     (file, variant) => photoFeatures(base.extractor, file, variant, cacheDir),
     ...Array.from({ length: helpers?.count ?? 0 }, (_, t): FeatureReader => (file, variant) => helpers!.features(t, file, variant, cacheDir)),
   ];
-  const photos = await readPhotos(photoJobs(trainImages, valImages, settings.zoomOut), readers, {
+  const jobs = photoJobs(trainImages, valImages, settings.zoomOut);
+  if (cacheDir) log(prepareCache(cacheDir, jobs.length, layout.inputShapes));
+  const photos = await readPhotos(jobs, readers, {
     signal: opts.signal,
     log,
     onProgress: (finished, total, etaSeconds) => opts.onProgress?.({ phase: 'features', epoch: 0, epochs, step: finished, steps: total, etaSeconds }),
@@ -200,6 +202,8 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
   const valIds = new Set(valImages.map((i) => i.id));
   const trainPhotos = photos.filter((s) => !valIds.has(s.image.id));
   const valPhotos = photos.filter((s) => valIds.has(s.image.id)).map((s) => ({ image: s.image, sample: s.sample }));
+  // Every photo skipped (unreadable, each named above): a model trained on nothing must not be written.
+  if (trainPhotos.length === 0) throw new Error(`none of the ${trainImages.length} training photos could be read (the lines above say why)`);
   const sampler = new EpochSampler(trainPhotos, repeatFactors(trainImages, set.categories.length, settings.repeatThreshold), settings.batchSize, settings.seed);
   const trainer = await HeadTrainer.create(
     layout.shape,
