@@ -483,7 +483,7 @@ describe('train', () => {
     const r = await runCli(args, { env: { TMPDIR: tmp }, ...(asRoot ? { uid: 65534 } : {}) });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/caching the base's features of 10 photo variants in .*fashion-detect-features: \d+ MB with none cached yet, [\d.]+ GB free there\n/);
-    expect(r.stderr).toMatch(/the base's features cannot be cached in .*fashion-detect-features: EACCES: permission denied.*\. Free space there, or keep them in memory instead \(--no-cache: about 2\.4 MB a photo variant at 384x576\)/);
+    expect(r.stderr).toMatch(/the base's features cannot be cached in .*fashion-detect-features: EACCES: permission denied.*\. Free space there, or keep them in memory instead with --no-cache \(about 2\.4 MB a photo variant at 384x576\)/);
     expect(r.stderr).not.toMatch(/skipping/);
     expect(fs.readdirSync(path.join(tmp, 'fashion-detect-features'))).toEqual([]);
   });

@@ -105,7 +105,7 @@ export class CacheWriteFailure extends RunError {
     readonly dir: string,
     readonly why: string,
   ) {
-    super((n) => `the base's features cannot be cached in ${dir}: ${why}. Free space there, or keep them in memory instead (${n('cacheDir')}: about 2.4 MB a photo variant at 384x576)`);
+    super((n) => `the base's features cannot be cached in ${dir}: ${why}. Free space there, or keep them in memory instead with ${n('cacheDir')} (about 2.4 MB a photo variant at 384x576)`);
   }
 }
 

@@ -31,7 +31,7 @@ export type ChildReply =
   | { type: 'failed'; message: string };
 
 /** Option keys as the app's form names them: the app gives every option itself, so these are rare. */
-const optionName = (key: string) => key;
+const optionName = (key: string) => (key === 'cacheDir' ? "the command line's train --no-cache" : key);
 
 async function run(request: ChildTrainRequest, signal: AbortSignal, send: (reply: ChildReply) => void): Promise<void> {
   const result = await train({ ...request.options, signal, onProgress: (progress) => send({ type: 'progress', progress }), log: (line) => send({ type: 'log', line }) });
