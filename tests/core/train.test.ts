@@ -315,6 +315,12 @@ describe('train', () => {
     expect(lines[0]).toMatch(/^resuming from .*checkpoint\.json: epoch 2, step 0/);
     expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.f32')).length).toBeGreaterThan(0);
     expect(headWeightDiff(inMemory, fromCache)).toBe(0);
+
+    // Damaged cache files (cut short) are named, not cut up into wrong pyramids.
+    for (const f of fs.readdirSync(cacheDir).filter((f) => f.endsWith('.f32'))) fs.truncateSync(path.join(cacheDir, f), fs.statSync(path.join(cacheDir, f)).size - 400);
+    await expect(train({ ...base(path.join(dir, 'features-damaged')), threads: 1, cacheDir })).rejects.toThrow(
+      /the cache file .*\.f32 hold \d+ values where the base gives \d+: delete it and train again/,
+    );
   });
 
   it('names a cached pyramid by the photo\'s bytes: a copy of the folder elsewhere reuses the cache, a photo changed in place is read anew', async () => {

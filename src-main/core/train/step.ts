@@ -28,8 +28,11 @@ export function batchBaseOutputs(samples: readonly FeatureSample[], shapes: read
   const outputs = sizes.map((size) => new Float32Array(samples.length * size));
   samples.forEach((sample, bi) => {
     const data = featureData(sample);
-    // A cache written for another base or input size would otherwise be cut up silently.
-    if (data.length !== total) throw new Error(`a photo's cached features hold ${data.length} values where the base gives ${total}`);
+    // A damaged cache file would otherwise be cut up silently.
+    if (data.length !== total) {
+      const where = sample.features instanceof Float32Array ? "a photo's features" : `the cache file ${sample.features.cacheFile}`;
+      throw new Error(`${where} hold ${data.length} values where the base gives ${total}: delete it and train again (the training resumes)`);
+    }
     let offset = 0;
     sizes.forEach((size, i) => {
       outputs[i].set(data.subarray(offset, offset + size), bi * size);
