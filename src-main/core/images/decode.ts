@@ -54,21 +54,25 @@ function describeSharpError(err: unknown): string {
   return message.split('\n')[0].trim() || 'could not be decoded';
 }
 
-/** Runs a decode; one that fails without a reason is run once more, which usually gives the reason. */
+/** Tries of a decode that fails without a reason: another thread's decode may have taken it. */
+const DECODE_TRIES = 4;
+
+/**
+ * Runs a decode; one that fails without a reason is run again (up to DECODE_TRIES in all, a moment
+ * apart so the other decodes move on), which usually gives the reason.
+ */
 async function decodeOrExplain<T>(file: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (first) {
-    let err = first;
-    if (uninformative(first)) {
-      try {
-        return await run();
-      } catch (second) {
-        err = second;
-      }
+  let err: unknown;
+  for (let attempt = 1; attempt <= DECODE_TRIES; attempt++) {
+    try {
+      return await run();
+    } catch (failure) {
+      err = failure;
+      if (!uninformative(failure)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
     }
-    throw new FileProblem(file, describeSharpError(err));
   }
+  throw new FileProblem(file, describeSharpError(err));
 }
 
 async function readFileBytes(file: string): Promise<Buffer> {
