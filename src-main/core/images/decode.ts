@@ -68,7 +68,7 @@ async function decodeOrExplain<T>(file: string, run: () => Promise<T>): Promise<
       return await run();
     } catch (failure) {
       err = failure;
-      if (!uninformative(failure)) break;
+      if (!uninformative(failure) || attempt === DECODE_TRIES) break;
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
     }
   }
