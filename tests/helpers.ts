@@ -274,6 +274,20 @@ export async function sceneDataset(dir: string, count: number): Promise<string> 
   return file;
 }
 
+/**
+ * Root reads and writes everything, so as root a CLI run meets a permission wall only as `nobody`
+ * (uid 65534): the runCli options for that. Skips the test, saying why, when nobody cannot run the
+ * built CLI in this checkout.
+ */
+export async function permissionWallUser(ctx: { skip: () => void }, what: string): Promise<{ uid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  if ((await runCli(['--version'], { uid: 65534 })).code !== 0) {
+    console.log(`SKIP ${what}: running as root, and user nobody cannot reach the built CLI in this checkout`);
+    ctx.skip();
+  }
+  return { uid: 65534 };
+}
+
 /** A COCO file keeping only the categories named (their boxes too), written beside `file` as `<out>`; returns its path. */
 export function keepCategories(file: string, names: string[], out: string): string {
   const doc = JSON.parse(fs.readFileSync(file, 'utf8'));

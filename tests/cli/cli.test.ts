@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cocoDocumentSchema, cocoProblems, type CocoDocument } from '../../src-main/core/formats/coco';
 import { resolveModel } from '../../src-main/core/models/registry';
 import { defaultMinScoreOf } from '../../src-main/core/models/manifest';
-import { copySharedPhotos, drawScene, runCli, tempDir, writeBadFiles, writeUnreadableFolder } from '../helpers';
+import { copySharedPhotos, drawScene, permissionWallUser, runCli, tempDir, writeBadFiles, writeUnreadableFolder } from '../helpers';
 
 /** A folder as people have them: nested, odd names, a link loop, broken files beside good photos. */
 async function makeFolder(): Promise<{ dir: string; good: string[]; bad: Awaited<ReturnType<typeof writeBadFiles>> }> {
@@ -94,19 +94,14 @@ describe('fashion-detect label', () => {
 });
 
 describe('unreadable files and folders', () => {
-  // Root reads everything, so as root the CLI runs as `nobody` (uid 65534) to meet a permission wall.
-  const asRoot = process.getuid?.() === 0;
   it('lists them with "permission denied" and labels the rest', async (ctx) => {
-    if (asRoot && (await runCli(['--version'], { uid: 65534 })).code !== 0) {
-      console.log('SKIP unreadable files: running as root, and user nobody cannot reach the built CLI in this checkout');
-      ctx.skip();
-    }
+    const user = await permissionWallUser(ctx, 'unreadable files');
     const dir = tempDir('fd-perm-');
     const folder = await writeUnreadableFolder(dir);
     const outDir = tempDir();
     fs.chmodSync(outDir, 0o777);
     const out = path.join(outDir, 'labels.json');
-    const r = await runCli(['label', dir, '--out', out, '--workers', '1'], asRoot ? { uid: 65534 } : {});
+    const r = await runCli(['label', dir, '--out', out, '--workers', '1'], user);
     folder.unlock();
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/locked\.jpg: permission denied/);

@@ -15,7 +15,7 @@ import { assignTargets, pyramidLevels } from '../../src-main/core/train/targets'
 import { repeatFactors } from '../../src-main/core/train/sampling';
 import { train, type TrainOptions } from '../../src-main/core/train/train';
 import type { TrainProgress } from '../../src-main/core/train/types';
-import { drawScene, hasShared, runCli, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
+import { drawScene, hasShared, permissionWallUser, runCli, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
 
 process.env.FASHION_DETECT_BACKEND = 'wasm';
 
@@ -473,12 +473,7 @@ describe('train', () => {
   });
 
   it('says what the feature cache will take, and stops with the reason when it cannot be written, rather than skip every photo (CLI, 2 threads)', async (ctx) => {
-    // Root writes everywhere, so as root the CLI runs as `nobody` (uid 65534) to meet a folder it cannot write.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot && (await runCli(['--version'], { uid: 65534 })).code !== 0) {
-      console.log('SKIP a cache that cannot be written: running as root, and user nobody cannot reach the built CLI in this checkout');
-      ctx.skip();
-    }
+    const user = await permissionWallUser(ctx, 'a cache that cannot be written');
     const photos = tempDir('fd-train-ro-');
     const coco = await sceneDataset(photos, 4);
     const tmp = tempDir('fd-tmp-');
@@ -486,7 +481,7 @@ describe('train', () => {
     for (const d of [photos, tmp, out]) fs.chmodSync(d, 0o777);
     fs.mkdirSync(path.join(tmp, 'fashion-detect-features'), { mode: 0o555 });
     const args = ['train', '--coco', coco, '--images', photos, '--out', path.join(out, 'model'), '--epochs', '1', '--width', '8', '--batch-size', '2', '--input', '224x320', '--threads', '2'];
-    const r = await runCli(args, { env: { TMPDIR: tmp }, ...(asRoot ? { uid: 65534 } : {}) });
+    const r = await runCli(args, { env: { TMPDIR: tmp }, ...user });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/caching the base's features of 10 photo variants in .*fashion-detect-features: \d+ MB with none cached yet, [\d.]+ GB free there\n/);
     expect(r.stderr).toMatch(/the base's features cannot be cached in .*fashion-detect-features: EACCES: permission denied.*\. Free space there, or keep them in memory instead with --no-cache \(about 2\.4 MB a photo variant at 384x576\)/);
