@@ -343,6 +343,29 @@ describe('train', () => {
     expect(added.length).toBeLessThanOrEqual(3);
   });
 
+  it('deletes cache files no training has used for 30 days when a training starts, and keeps (touches) the ones it uses', async () => {
+    const cacheDir = path.join(dir, 'prune-cache');
+    await train({ ...base(path.join(dir, 'prune-first')), epochs: 1, cacheDir });
+    const ours = fs.readdirSync(cacheDir);
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+    for (const f of ours) fs.utimesSync(path.join(cacheDir, f), daysAgo(20), daysAgo(20));
+    const stale = path.join(cacheDir, '0123456789abcdef0123456789abcdef.f32');
+    fs.writeFileSync(stale, Buffer.alloc(1_500_000));
+    fs.utimesSync(stale, daysAgo(31), daysAgo(31));
+    const notOurs = path.join(cacheDir, 'notes.txt');
+    fs.writeFileSync(notOurs, 'kept');
+    fs.utimesSync(notOurs, daysAgo(90), daysAgo(90));
+
+    const lines: string[] = [];
+    await train({ ...base(path.join(dir, 'prune-second')), epochs: 1, cacheDir, log: (l) => lines.push(l) });
+    expect(lines.join('\n')).toMatch(/caching the base's features of 20 photo variants in .*prune-cache: .* free there \(1 file unused for 30 days deleted, 2 MB\)/);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(notOurs)).toBe(true);
+    expect(fs.readdirSync(cacheDir).sort()).toEqual([...ours, 'notes.txt'].sort());
+    // Used again, so the next prune keeps them: touched now, not 20 days ago.
+    for (const f of ours) expect(fs.statSync(path.join(cacheDir, f)).mtimeMs).toBeGreaterThan(Date.now() - 600_000);
+  });
+
   it('--presence-loss: learns which categories each photo holds through the shared layers; threads and a resume give the same weights, the model does not carry that layer', async () => {
     const withTail = (out: string) => ({ ...base(out), tailUnits: 1, presenceLoss: 1, epochs: 2 });
     const plain = path.join(dir, 'no-presence');

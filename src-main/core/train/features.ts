@@ -127,9 +127,48 @@ function writeCache(file: string, data: Float32Array): void {
   }
 }
 
+/** Cache files no training has used for this long are deleted when a training starts. */
+export const CACHE_UNUSED_DAYS = 30;
+
+/** Marks a cache file as used, so that pruning keeps it; a cache that may be read but not touched still serves. */
+function markUsed(file: string): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+  } catch {
+    // Read-only cache: it is simply not pruned by its use.
+  }
+}
+
 /**
- * Makes the cache folder and says what the photos' features take there, beside the disk's free space:
- * at 2.4 MB a variant, 10,000 photos take 70 GB, which a person should see before the disk fills.
+ * Deletes the cache files unused for `CACHE_UNUSED_DAYS` (every use touches a file), so that photos
+ * long changed, deleted or trained on once do not fill the disk: %TEMP% on Windows is never cleared.
+ * A training in progress touched its files when it started, so it keeps them.
+ */
+export function pruneCache(cacheDir: string, now = Date.now()): { files: number; bytes: number } {
+  const oldest = now - CACHE_UNUSED_DAYS * 86_400_000;
+  const removed = { files: 0, bytes: 0 };
+  for (const entry of fs.readdirSync(cacheDir, { withFileTypes: true })) {
+    if (!entry.isFile() || !/\.(f32|body|tmp)$/.test(entry.name)) continue;
+    const file = path.join(cacheDir, entry.name);
+    try {
+      const stat = fs.statSync(file);
+      if (stat.mtimeMs >= oldest) continue;
+      fs.rmSync(file);
+      removed.files++;
+      removed.bytes += stat.size;
+    } catch {
+      // Gone already, or not ours to delete: left as it is.
+    }
+  }
+  return removed;
+}
+
+const size = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
+
+/**
+ * Makes the cache folder, prunes it, and says what the photos' features take there, beside the disk's
+ * free space: at 2.4 MB a variant, 10,000 photos take 70 GB, which a person should see before the disk fills.
  */
 export function prepareCache(cacheDir: string, variants: number, shapes: readonly { rows: number; cols: number; channels: number }[]): string {
   try {
@@ -137,11 +176,12 @@ export function prepareCache(cacheDir: string, variants: number, shapes: readonl
   } catch (err) {
     throw cacheWriteFailure(cacheDir, err);
   }
+  const pruned = pruneCache(cacheDir);
   const bytes = variants * 4 * (HEADER_FLOATS + shapes.reduce((n, s) => n + s.rows * s.cols * s.channels, 0));
   const disk = fs.statfsSync(cacheDir);
   const free = disk.bavail * disk.bsize;
-  const size = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
-  const line = `caching the base's features of ${variants} photo variants in ${cacheDir}: ${size(bytes)} with none cached yet, ${size(free)} free there`;
+  const prunedNote = pruned.files > 0 ? ` (${pruned.files} ${pruned.files === 1 ? 'file' : 'files'} unused for ${CACHE_UNUSED_DAYS} days deleted, ${size(pruned.bytes)})` : '';
+  const line = `caching the base's features of ${variants} photo variants in ${cacheDir}: ${size(bytes)} with none cached yet, ${size(free)} free there${prunedNote}`;
   return bytes > free ? `${line}; unless most are cached already they will not fit` : line;
 }
 
@@ -176,7 +216,10 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, v
   const read = async () => (picture ??= await variantPicture(extractor, file, variant));
   const sample = cached && fs.existsSync(cached) ? cachedSample(cached, variant.flip) : pyramidSample(extractor, await read(), variant.flip, cached);
   if (!extractor.pose) return sample;
-  if (bodyFile && fs.existsSync(bodyFile)) return { ...sample, body: readFloats(bodyFile) };
+  if (bodyFile && fs.existsSync(bodyFile)) {
+    markUsed(bodyFile);
+    return { ...sample, body: readFloats(bodyFile) };
+  }
   const image = await read();
   const body = bodyOf(keypointsOfBytes(extractor.pose, image.rgb, image.box.dstWidth, image.box.dstHeight, extractor.input.padValue), image.box.dstHeight);
   if (bodyFile) writeCache(bodyFile, body);
@@ -185,6 +228,7 @@ export async function photoFeatures(extractor: FeatureExtractor, file: string, v
 
 /** A cached sample: its letterbox from the file's header; the pyramid stays in the file. */
 function cachedSample(cached: string, flipped: boolean): FeatureSample {
+  markUsed(cached);
   const header = new Float32Array(HEADER_FLOATS);
   const fd = fs.openSync(cached, 'r');
   try {
