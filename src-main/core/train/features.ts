@@ -148,7 +148,13 @@ function markUsed(file: string): void {
 export function pruneCache(cacheDir: string, now = Date.now()): { files: number; bytes: number } {
   const oldest = now - CACHE_UNUSED_DAYS * 86_400_000;
   const removed = { files: 0, bytes: 0 };
-  for (const entry of fs.readdirSync(cacheDir, { withFileTypes: true })) {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(cacheDir, { withFileTypes: true });
+  } catch {
+    return removed; // A folder that cannot be listed: its writes, if they fail too, say why.
+  }
+  for (const entry of entries) {
     if (!entry.isFile() || !/\.(f32|body|tmp)$/.test(entry.name)) continue;
     const file = path.join(cacheDir, entry.name);
     try {
