@@ -67,6 +67,31 @@ describe.skipIf(!hasShared)('NanoDet on real photos (../shared)', () => {
   });
 });
 
+describe.skipIf(!hasShared)('the built-in model on a real photo (../shared)', () => {
+  it('places a box the same at every minimum score: weighted NMS averages in boxes from a fixed floor', async () => {
+    const model = resolveModel('fashion-ccp');
+    expect(model.manifest.output.decoder === 'nanodet' && model.manifest.output.mergeIou).toBe(0.75);
+    const plain = resolveModel('fashion-ccp');
+    if (plain.manifest.output.decoder === 'nanodet') delete plain.manifest.output.mergeIou;
+    const [weighted, unweighted] = await Promise.all([Detector.load(model), Detector.load(plain)]);
+    try {
+      const photo = path.join(sharedDataset, 'train/images/0001.jpg');
+      const low = (await weighted.detectFile(photo, 0.05)).detections;
+      const high = (await weighted.detectFile(photo, 0.5)).detections;
+      expect(high.length).toBeGreaterThan(2);
+      expect(low.filter((d) => d.score >= 0.5)).toEqual(high);
+      // The same scores and categories as plain NMS; the sides of some boxes moved by the averaging.
+      const asPlain = (await unweighted.detectFile(photo, 0.5)).detections;
+      expect(asPlain.map((d) => [d.category, d.score])).toEqual(high.map((d) => [d.category, d.score]));
+      const moved = high.filter((d, i) => d.bbox.some((v, k) => Math.abs(v - asPlain[i].bbox[k]) > 0.5));
+      expect(moved.length).toBeGreaterThan(0);
+    } finally {
+      weighted.dispose();
+      unweighted.dispose();
+    }
+  });
+});
+
 describe('model registry', () => {
   it('names a damaged weight file instead of loading it', () => {
     const dir = tempDir();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boxToInput, boxToSource, letterboxFor } from '../../src-main/core/images/letterbox';
 import { decodeNanodet } from '../../src-main/core/models/decode-nanodet';
-import { classwiseNms, iou, type Candidate } from '../../src-main/core/detect/nms';
+import { classwiseNms, iou, MERGE_SCORE_FLOOR, type Candidate } from '../../src-main/core/detect/nms';
 
 describe('letterbox', () => {
   it('fits a portrait photo into a square input with padding right and bottom only', () => {
@@ -86,6 +86,22 @@ describe('non-maximum suppression', () => {
     expect(classwiseNms([leftLeg, rightLeg], 0.6, { singleInstanceClasses: once, extraInstanceScoreFactor: 0.1 }).map((k) => k.score)).toEqual([0.8, 0.06]);
     // Nested as well: both factors.
     expect(classwiseNms([leftLeg, c(0, 0, 5, 40, 0.7, 2)], 0.6, { singleInstanceClasses: once }).map((k) => k.score)).toEqual([0.8, 0.175]);
+  });
+
+  it('weighted NMS: averages into the kept box the boxes it suppresses at mergeIou or more, weighted by score', () => {
+    const best = c(0, 0, 100, 100, 0.6);
+    const close = c(10, 0, 110, 100, 0.3); // IoU 0.82 with best
+    const looser = c(0, 0, 100, 140, 0.5); // IoU 0.71: suppressed (over 0.6) but not averaged in at 0.75
+    const faint = c(0, 10, 100, 110, 0.04); // IoU 0.82, under MERGE_SCORE_FLOOR
+    const other = c(10, 0, 110, 100, 0.5, 1); // another class: never averaged in
+    const [merged, ...rest] = classwiseNms([best, close, looser, faint, other], 0.6, { mergeIou: 0.75 });
+    [merged.x1, merged.y1, merged.x2, merged.y2, merged.score].forEach((v, i) => expect(v).toBeCloseTo([10 / 3, 0, 100 + 10 / 3, 100, 0.6][i], 10));
+    expect(rest.map((k) => [k.x1, k.classIndex])).toEqual([[10, 1]]);
+    // Without mergeIou: plain NMS, the kept box as it was.
+    expect(classwiseNms([best, close, looser, faint], 0.6)[0]).toEqual(best);
+    // The floor is the same whatever the minimum score: a box is placed alike at 0.01 and 0.5.
+    expect(classwiseNms([best, close, faint], 0.6, { mergeIou: 0.75, minScore: 0.01 })).toEqual(classwiseNms([best, close, faint], 0.6, { mergeIou: 0.75, minScore: 0.5 }));
+    expect(MERGE_SCORE_FLOOR).toBe(0.05);
   });
 });
 

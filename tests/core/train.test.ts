@@ -230,7 +230,10 @@ describe('train', () => {
 
     const model = resolveModel(out);
     expect(model.manifest).toMatchObject({ id: 'scenes-test', format: 'fpn-head', input: { width: 224, height: 320 }, labels: ['top', 'pants', 'footwear', 'bag'] });
+    // Validated, and run, with weighted NMS, as the built-in model is.
+    expect(model.manifest.output).toMatchObject({ decoder: 'nanodet', iouThreshold: 0.6, mergeIou: 0.75 });
     const card = fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/boxes of its category that it suppresses at IoU 0\.75 or more, weighted by score \(weighted NMS; the figures here include it\)/);
     expect(card).toMatch(/6 photos trained on, 2 held out/);
     expect(card).toMatch(/\| footwear \| 16 \|/);
     // The window and the CLI start at the score where F1 peaked on the validation split; two epochs on

@@ -3,7 +3,7 @@ import type { Candidate } from '../models/candidate.js';
 import { decodeNanodet, type NanodetLevel } from '../models/decode-nanodet.js';
 import { decodeYolo } from '../models/decode-yolo.js';
 import type { ModelManifest } from '../models/manifest.js';
-import { classwiseNms } from './nms.js';
+import { classwiseNms, MERGE_SCORE_FLOOR } from './nms.js';
 
 export type BBox = [x: number, y: number, width: number, height: number];
 
@@ -54,7 +54,8 @@ function round(v: number, digits: number): number {
 
 /**
  * A model's post-processing, built from its manifest: raw outputs to candidate boxes, class-wise
- * suppression per reported category (with the single-instance rule), boxes mapped back to upright
+ * suppression per reported category (with the single-instance rule, and weighted where the manifest
+ * says `mergeIou`), boxes mapped back to upright
  * source pixels, those under a pixel wide or high dropped. The Detector and training's validation
  * both decode with it, so what validation measures is what the Detector reports.
  */
@@ -64,17 +65,21 @@ export class OutputDecoder {
   private readonly singleInstance: ReadonlySet<number>;
   private readonly wanted: Set<number>;
   private readonly names: Map<number, string>;
+  private readonly mergeIou: number | undefined;
 
   constructor(private readonly spec: OutputSpec) {
     this.classMap = classToCategory(spec);
     this.singleInstance = new Set(spec.singleInstanceCategories ?? []);
     this.wanted = new Set(this.classMap.keys());
     this.names = new Map(spec.categories.map((c) => [c.id, c.name]));
+    this.mergeIou = spec.output.decoder === 'nanodet' ? spec.output.mergeIou : undefined;
   }
 
   /** Detections of one photo from its raw outputs; `box` is how the photo was fitted into the input. */
   detections(outputs: RawOutput[], box: Letterbox, minScore: number, options: DecodeOptions = {}): Detection[] {
-    return this.finish(this.candidates(outputs, minScore), box, minScore, options);
+    // Weighted NMS averages in boxes from MERGE_SCORE_FLOOR up, whatever the minimum score asked for.
+    const floor = this.mergeIou === undefined ? minScore : Math.min(minScore, MERGE_SCORE_FLOOR);
+    return this.finish(this.candidates(outputs, floor), box, minScore, options);
   }
 
   /** Raw outputs to candidate boxes in input pixels, of the wanted raw classes, scoring `minScore` at least. */
@@ -106,7 +111,7 @@ export class OutputDecoder {
   finish(candidates: Candidate[], box: Letterbox, minScore: number, options: DecodeOptions = {}): Detection[] {
     // Suppress per reported category: handbag, backpack and suitcase all become one `bag`.
     const asCategories = candidates.map((c) => ({ ...c, classIndex: this.classMap.get(c.classIndex)!.id }));
-    const kept = classwiseNms(asCategories, this.spec.output.iouThreshold, { maxKeep: MAX_DETECTIONS, minScore, singleInstanceClasses: this.singleInstance });
+    const kept = classwiseNms(asCategories, this.spec.output.iouThreshold, { maxKeep: MAX_DETECTIONS, minScore, singleInstanceClasses: this.singleInstance, mergeIou: this.mergeIou });
     const at = (v: number, digits: number) => (options.exact ? v : round(v, digits));
     return kept
       .map((c) => {

@@ -15,6 +15,8 @@ const nanodetOutput = z.object({
   scoreActivation: z.enum(['none', 'sigmoid']).default('none'),
   /** Graph output names by level and kind; when absent they are matched by shape. */
   iouThreshold: z.number().min(0).max(1).default(0.6),
+  /** Weighted NMS (nms.ts): suppressed boxes at this IoU or more are averaged into the kept one; absent: plain NMS. */
+  mergeIou: z.number().min(0).max(1).optional(),
 });
 
 const yoloOutput = z.object({

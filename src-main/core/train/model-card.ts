@@ -124,6 +124,9 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
           '',
         ]
       : []),
+    ...(manifest.output.decoder === 'nanodet' && manifest.output.mergeIou !== undefined
+      ? [`The Detector averages into each box the boxes of its category that it suppresses at IoU ${manifest.output.mergeIou} or more, weighted by score (weighted NMS; the figures here include it).`, '']
+      : []),
     ...(v
       ? ['| category | boxes | AP50 | AP[.5:.95] |', '|---|---:|---:|---:|', ...v.perCategory.map((c) => `| ${c.name} | ${c.gtCount} | ${f3(c.ap50)} | ${f3(c.ap)} |`), '']
       : []),

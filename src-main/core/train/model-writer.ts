@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-write.js';
+import { MERGE_IOU } from '../detect/nms.js';
 import { NANODET_FPN, type BaseSpec } from '../models/fpn-base.js';
 import type { HeadParams, HeadShape } from '../models/fpn-head.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -43,7 +44,7 @@ export function describeModel(
     base: base.spec,
     ...(base.pose ? { pose: base.pose.ref } : {}),
     input: base.input,
-    output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: IOU_THRESHOLD },
+    output: { decoder: 'nanodet', strides: NANODET_FPN.strides, bins: BINS, scoreActivation: 'none', iouThreshold: IOU_THRESHOLD, mergeIou: MERGE_IOU },
     labels: set.categories.map((c) => c.name),
     categories: set.categories,
     ...(singleInstance.length > 0 ? { singleInstanceCategories: [...singleInstance] } : {}),
