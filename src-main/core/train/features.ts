@@ -145,8 +145,8 @@ function markUsed(file: string): void {
  * long changed, deleted or trained on once do not fill the disk: %TEMP% on Windows is never cleared.
  * A training in progress touched its files when it started, so it keeps them.
  */
-export function pruneCache(cacheDir: string, now = Date.now()): { files: number; bytes: number } {
-  const oldest = now - CACHE_UNUSED_DAYS * 86_400_000;
+export function pruneCache(cacheDir: string): { files: number; bytes: number } {
+  const oldest = Date.now() - CACHE_UNUSED_DAYS * 86_400_000;
   const removed = { files: 0, bytes: 0 };
   let entries: fs.Dirent[];
   try {
