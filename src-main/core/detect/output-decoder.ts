@@ -55,8 +55,9 @@ function round(v: number, digits: number): number {
 /**
  * A model's post-processing, built from its manifest: raw outputs to candidate boxes, class-wise
  * suppression per reported category (with the single-instance rule, and weighted where the manifest
- * says `mergeIou`), boxes mapped back to upright source pixels, those under a pixel wide or high dropped. The Detector and training's validation
- * both decode with it, so what validation measures is what the Detector reports.
+ * says `mergeIou`), boxes mapped back to upright source pixels, those under a pixel wide or high
+ * dropped. The Detector and training's validation both decode with it, so what validation measures
+ * is what the Detector reports.
  */
 export class OutputDecoder {
   private readonly classMap: Map<number, { id: number; name: string }>;
