@@ -128,7 +128,7 @@ function writeCache(file: string, data: Float32Array): void {
 }
 
 /** Cache files no training has used for this long are deleted when a training starts. */
-export const CACHE_UNUSED_DAYS = 30;
+const CACHE_UNUSED_DAYS = 30;
 
 /** Marks a cache file as used, so that pruning keeps it; a cache that may be read but not touched still serves. */
 function markUsed(file: string): void {
@@ -145,7 +145,7 @@ function markUsed(file: string): void {
  * long changed, deleted or trained on once do not fill the disk: %TEMP% on Windows is never cleared.
  * A training in progress touched its files when it started, so it keeps them.
  */
-export function pruneCache(cacheDir: string): { files: number; bytes: number } {
+function pruneCache(cacheDir: string): { files: number; bytes: number } {
   const oldest = Date.now() - CACHE_UNUSED_DAYS * 86_400_000;
   const removed = { files: 0, bytes: 0 };
   let entries: fs.Dirent[];
