@@ -146,6 +146,7 @@ program
   .option('--license <text>', 'licence line for the manifest')
   .option('--cite <text>', 'citation of the data, written in the model card')
   .addOption(new Option('--presence-loss <weight>', 'also learn which categories each photo holds (its boxes, its tags) from the pooled coarsest features, with this weight: trains the shared layers from tags too').argParser(numberIn(0.0001, 10.0001, 'a weight above 0, at most 10')))
+  .addOption(new Option('--ema <decay>', 'make the model an exponential moving average of the weights over the steps, with this decay per step (e.g. 0.998): steadier than the last step\'s weights').argParser(numberIn(0.5, 1, 'a decay from 0.5 to below 1')))
   .option('--tags <tags.json>', 'also learn from photos that only name the categories they hold (COCO-like: images, categories, image_labels)')
   .option('--tag-images <dir>', 'with --tags: the folder its file_name entries are relative to')
   .option('--pseudo-labels <labels.json>', "with --tags: the model's boxes on the tagged photos (a file from label) instead of running --pseudo-model")

@@ -32,6 +32,7 @@ export interface TrainCommandOptions {
   cite?: string;
   cache: boolean;
   presenceLoss?: number;
+  ema?: number;
   tags?: string;
   tagImages?: string;
   pseudoLabels?: string;
@@ -77,6 +78,7 @@ const FLAGS: Partial<Record<keyof TrainOptions, string>> = {
   citation: '--cite',
   cacheDir: '--no-cache',
   presenceLoss: '--presence-loss',
+  emaDecay: '--ema',
   tags: '--tags',
   tagImages: '--tag-images',
   pseudoLabels: '--pseudo-labels',
@@ -158,6 +160,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<number> {
       citation: opts.cite,
       cacheDir: opts.cache ? undefined : false,
       presenceLoss: opts.presenceLoss,
+      emaDecay: opts.ema,
       tags: opts.tags,
       tagImages: opts.tagImages,
       pseudoLabels: opts.pseudoLabels,

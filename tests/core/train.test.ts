@@ -7,13 +7,14 @@ import { defaultModelId, resolveModel } from '../../src-main/core/models/registr
 import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainSet } from '../../src-main/core/train/dataset';
 import { im2colTransposed, conv3x3, linear, resizeTrainable, TRAINING_OPS } from '../../src-main/core/train/ops';
 import { loadBaseGraph, NANODET_FPN, nanodetBaseSpec } from '../../src-main/core/models/fpn-base';
-import { loadHead } from '../../src-main/core/models/fpn-head';
+import { loadHead, type HeadParams, type HeadTensorName } from '../../src-main/core/models/fpn-head';
 import { INFERENCE_OPS } from '../../src-main/core/models/layer-ops';
 import { tailBaseOutputs, tunedPyramid } from '../../src-main/core/models/tail';
 import { pretrainedTail } from '../../src-main/core/train/pretrained-tail';
 import { assignTargets, pyramidLevels } from '../../src-main/core/train/targets';
 import { repeatFactors } from '../../src-main/core/train/sampling';
 import { train, type TrainOptions } from '../../src-main/core/train/train';
+import { WeightAverage } from '../../src-main/core/train/weight-average';
 import type { TrainProgress } from '../../src-main/core/train/types';
 import { drawScene, hasShared, permissionWallUser, runCli, sceneDataset, sharedDataset, sharedSkipReason, tempDir } from '../helpers';
 
@@ -434,6 +435,51 @@ describe('train', () => {
     expect(headWeightDiff(straight, resumed)).toBeLessThan(1e-4);
   });
 
+  it('--ema: the model is the average of the weights over the steps (validated, written, resumed); the log and the card show both', async () => {
+    const plain = path.join(dir, 'ema-plain');
+    await train({ ...base(plain), tailUnits: 1, threads: 1 });
+    const straight = path.join(dir, 'ema-straight');
+    const lines: string[] = [];
+    await train({ ...base(straight), tailUnits: 1, threads: 1, emaDecay: 0.9, log: (l) => lines.push(l) });
+    // The same steps (no random number is drawn for the average), a different model: the average's.
+    expect(headWeightDiff(plain, straight)).toBeGreaterThan(1e-4);
+    const epochLine = lines.find((l) => l.startsWith('epoch 2/2'))!;
+    expect(epochLine).toMatch(/validation AP50 [\d.]+, AP [\d.]+ \(without the weight average: [\d.]+, [\d.]+\)/);
+    const plainHistory = JSON.parse(fs.readFileSync(path.join(plain, 'metrics.json'), 'utf8')).history;
+    const history = JSON.parse(fs.readFileSync(path.join(straight, 'metrics.json'), 'utf8')).history;
+    // The trained weights themselves are the plain run's, step for step.
+    expect(history.map((h: { unaveraged: { valAp50: number } }) => h.unaveraged.valAp50)).toEqual(plainHistory.map((h: { valAp50: number }) => h.valAp50));
+    const card = fs.readFileSync(path.join(straight, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/an exponential moving average of the trained weights over the steps \(decay 0\.9 a step\)/);
+    expect(card).toMatch(/\| epoch \| loss \| val AP50 \| val AP50 without the average \|/);
+
+    // Stopped in the first epoch and resumed: the average comes back from the checkpoint.
+    const resumed = path.join(dir, 'ema-resumed');
+    const abort = new AbortController();
+    const first = await train({ ...base(resumed), tailUnits: 1, threads: 1, emaDecay: 0.9, signal: abort.signal, onProgress: (p) => p.phase === 'train' && p.step === 2 && abort.abort() });
+    expect(first.status).toBe('stopped');
+    await expect(train({ ...base(resumed), tailUnits: 1, threads: 1 })).rejects.toThrow(/checkpoint of a different training \(emaDecay differ\)/);
+    expect((await train({ ...base(resumed), tailUnits: 1, threads: 1, emaDecay: 0.9 })).status).toBe('finished');
+    expect(headWeightDiff(straight, resumed)).toBeLessThan(1e-4);
+  });
+
+  it('the weight average follows the weights closely at first, then at its decay', () => {
+    const params = { w: tf.tensor1d([0]) } as unknown as HeadParams;
+    const fast = WeightAverage.start(0.9, params, ['w' as HeadTensorName]);
+    const slow = WeightAverage.start(0.3, params, ['w' as HeadTensorName]);
+    params.w = tf.tensor1d([1]) as never;
+    const seen = (a: WeightAverage) => {
+      a.update(params);
+      const p = a.averagedParams(params);
+      const v = p.w!.dataSync()[0];
+      a.disposeAveraged(p);
+      return v;
+    };
+    // Decays (1 + t) / (4 + t): 0.25, 0.4, 0.5; the slow one is held at 0.3 from the second step.
+    expect([seen(fast), seen(fast), seen(fast)].map((v) => v.toFixed(4))).toEqual(['0.7500', '0.9000', '0.9500']);
+    expect([seen(slow), seen(slow), seen(slow)].map((v) => v.toFixed(4))).toEqual(['0.7500', '0.9250', '0.9775']);
+  });
+
   it('shows photos with rare categories more often (repeat-factor sampling)', () => {
     // 10 photos: footwear on all, skirt on 1, bag on 5. Threshold 0.4: skirt sqrt(0.4 / 0.1) = 2, bag and footwear 1.
     const photo = (id: number, classes: number[]) => ({ id, file: '', fileName: '', width: 1, height: 1, boxes: classes.map((c) => ({ bbox: [0, 0, 1, 1] as [number, number, number, number], classIndex: c, categoryId: c + 1 })) });
@@ -509,7 +555,7 @@ describe('train', () => {
     const args = ['train', '--coco', coco, '--images', photos, '--out', path.join(out, 'model'), '--epochs', '1', '--width', '8', '--batch-size', '2', '--input', '224x320', '--threads', '2'];
     const r = await runCli(args, { env: { TMPDIR: tmp }, ...user });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/caching the base's features of 10 photo variants in .*fashion-detect-features: \d+ MB with none cached yet, [\d.]+ GB free there\n/);
+    expect(r.stderr).toMatch(/caching the base's features of 10 photo variants in .*fashion-detect-features: \d+ MB for all of them \(those cached already take no more\), [\d.]+ GB free there\n/);
     expect(r.stderr).toMatch(/the base's features cannot be cached in .*fashion-detect-features: EACCES: permission denied.*\. Free space there, or keep them in memory instead with --no-cache \(about 2\.4 MB a photo variant at 384x576\)/);
     expect(r.stderr).not.toMatch(/skipping/);
     expect(fs.readdirSync(path.join(tmp, 'fashion-detect-features'))).toEqual([]);

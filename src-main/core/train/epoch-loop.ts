@@ -2,7 +2,7 @@ import { formatDuration } from '../../common/format.js';
 import { throughput } from '../../common/progress.js';
 import { RunError } from '../base/errors.js';
 import type { BaseOutputShape } from './step.js';
-import { saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import type { CheckpointState } from './checkpoint.js';
 import { learningRateAt, type EpochSampler } from './sampling.js';
 import type { HeadTrainer, StepSample } from './trainer.js';
 import type { TrainProgress, ValidationResult } from './types.js';
@@ -51,19 +51,30 @@ export async function runEpochs(loop: EpochLoop): Promise<LoopEnd> {
   while (state.epoch < epochs) {
     const epochStart = performance.now();
     if (await runSteps(loop, session)) return { stopped: true, lastValidation };
-    const val = loop.validator?.run(loop.trainer.params);
+    const { validator, trainer } = loop;
+    const val = validator && trainer.withModelParams((params) => validator.run(params));
+    // The trained weights themselves too, so that the log and the card show what the average adds.
+    const unaveraged = validator && trainer.averaging ? validator.run(trainer.params) : undefined;
     lastValidation = val;
     const loss = state.stepLossSum / sampler.steps;
-    state.history.push({ epoch: state.epoch + 1, loss, valAp50: val?.ap50 ?? null, valAp: val?.ap ?? null, seconds: (performance.now() - epochStart) / 1000 });
+    state.history.push({
+      epoch: state.epoch + 1,
+      loss,
+      valAp50: val?.ap50 ?? null,
+      valAp: val?.ap ?? null,
+      ...(unaveraged ? { unaveraged: { valAp50: unaveraged.ap50, valAp: unaveraged.ap } } : {}),
+      seconds: (performance.now() - epochStart) / 1000,
+    });
     loop.log(
       `epoch ${state.epoch + 1}/${epochs}: loss ${loss.toFixed(4)}` +
         (val ? `, validation AP50 ${fmt(val.ap50)}, AP ${fmt(val.ap)}` : '') +
+        (unaveraged ? ` (without the weight average: ${fmt(unaveraged.ap50)}, ${fmt(unaveraged.ap)})` : '') +
         `, ${formatDuration(state.trainSeconds)} so far`,
     );
     state.epoch++;
     state.step = 0;
     state.stepLossSum = 0;
-    saveCheckpoint(loop.out, state, await loop.trainer.checkpointTensors());
+    await trainer.saveCheckpoint(loop.out, state);
   }
   return { stopped: false, lastValidation };
 }

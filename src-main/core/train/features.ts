@@ -187,7 +187,7 @@ export function prepareCache(cacheDir: string, variants: number, shapes: readonl
   const disk = fs.statfsSync(cacheDir);
   const free = disk.bavail * disk.bsize;
   const prunedNote = pruned.files > 0 ? ` (${pruned.files} ${pruned.files === 1 ? 'file' : 'files'} unused for ${CACHE_UNUSED_DAYS} days deleted, ${size(pruned.bytes)})` : '';
-  const line = `caching the base's features of ${variants} photo variants in ${cacheDir}: ${size(bytes)} with none cached yet, ${size(free)} free there${prunedNote}`;
+  const line = `caching the base's features of ${variants} photo variants in ${cacheDir}: ${size(bytes)} for all of them (those cached already take no more), ${size(free)} free there${prunedNote}`;
   return bytes > free ? `${line}; unless most are cached already they will not fit` : line;
 }
 

@@ -95,6 +95,7 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
     '- Augmentation: horizontal mirroring' +
       (Number(s.zoomOut) < 1 ? ` and scale (a copy shrunk to ${String(s.zoomOut)} of its size, shown a quarter of the time)` : '') +
       '; what the frozen base gives for each variant of a photo is computed once and reused.',
+    ...(s.emaDecay !== undefined ? [`- Weights: an exponential moving average of the trained weights over the steps (decay ${String(s.emaDecay)} a step); the figures below are the average's.`] : []),
     ...(Number(s.repeatThreshold) > 0 ? [`- Repeat-factor sampling: photos with a category on fewer than ${Math.round(Number(s.repeatThreshold) * 100)}% of the photos are shown more often.`] : []),
     `- Training time: ${minutes} minutes on the tfjs ${metrics.backend} backend (CPU${metrics.threads && metrics.threads > 1 ? `, ${metrics.threads} threads` : ''}), not counting the one-off feature extraction.`,
     '',
@@ -132,14 +133,24 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
       : []),
     '### By epoch',
     '',
-    '| epoch | loss | val AP50 |',
-    '|---:|---:|---:|',
-    ...metrics.history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${f3(h.valAp50)} |`),
+    ...epochTable(metrics.history),
     '',
     'The validation figures describe photos of the same kind as the training file; expect lower figures on photos unlike them.',
     '',
   ];
   return lines.join('\n');
+}
+
+/** The figures by epoch; with a weight average, also those of the trained weights themselves. */
+function epochTable(history: readonly EpochRecord[]): string[] {
+  if (!history.some((h) => h.unaveraged)) {
+    return ['| epoch | loss | val AP50 |', '|---:|---:|---:|', ...history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${f3(h.valAp50)} |`)];
+  }
+  return [
+    '| epoch | loss | val AP50 | val AP50 without the average |',
+    '|---:|---:|---:|---:|',
+    ...history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${f3(h.valAp50)} | ${f3(h.unaveraged?.valAp50 ?? null)} |`),
+  ];
 }
 
 export function writeModelCard(file: string, input: CardInput): void {

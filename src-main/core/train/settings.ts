@@ -43,6 +43,8 @@ export interface Settings {
   init?: string;
   /** The head takes the wearer's body (models/pose.ts): the pose model's id@version; absent when off. */
   pose?: string;
+  /** Decay of the weight average the model is made of (weight-average.ts); absent for none. */
+  emaDecay?: number;
 }
 
 /** The options checked before anything is read. */
@@ -91,7 +93,9 @@ export function resolveSettings(opts: TrainOptions, valSplit: number, set: Train
     ...(opts.presenceLoss ? { presenceLoss: opts.presenceLoss } : {}),
     ...(init ? { init: init.tag } : {}),
     ...(poseModel ? { pose: poseModel } : {}),
+    ...(opts.emaDecay !== undefined ? { emaDecay: opts.emaDecay } : {}),
   };
+  if (settings.emaDecay !== undefined && !(settings.emaDecay > 0 && settings.emaDecay < 1)) throw new OptionError((n) => `${n('emaDecay')} must be above 0 and below 1`);
   if (settings.presenceLoss !== undefined && !(settings.presenceLoss > 0 && settings.presenceLoss <= 10)) throw new OptionError((n) => `${n('presenceLoss')} must be above 0 and at most 10`);
   if (!(Number.isInteger(settings.tailUnits) && settings.tailUnits >= 0 && settings.tailUnits <= MAX_TAIL_UNITS)) {
     throw new OptionError((n) => `${n('tailUnits')}: from 1 to ${MAX_TAIL_UNITS} units`);

@@ -10,7 +10,7 @@ import { modelTag, type ModelManifest } from '../models/manifest.js';
 import { loadPoseModel, type PoseModel } from '../models/pose.js';
 import { resolveModel, type ResolvedModel } from '../models/registry.js';
 import { tailBaseParts } from '../models/tail.js';
-import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, type CheckpointState } from './checkpoint.js';
 import { readTrainSet, singleInstanceCategories, splitTrainVal, type TrainImage, type TrainSet } from './dataset.js';
 import { runEpochs } from './epoch-loop.js';
 import { photoJobs, readPhotos, type FeatureReader, type PhotoSample } from './feature-reader.js';
@@ -211,6 +211,7 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     { head: settings.learningRate, tailShare: settings.tailLearningRate },
     layout.geometry,
     helpers,
+    settings.emaDecay,
   );
   const state: CheckpointState = resumed?.state ?? { version: 1, settings, epochs, epoch: 0, step: 0, trainSeconds: 0, history: [], stepLossSum: 0, tensors: [] };
   state.epochs = epochs;
@@ -230,12 +231,12 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
     });
     const end = await runEpochs({ out, epochs, state, trainer, sampler, samples, inputShapes: layout.inputShapes, validator, signal: opts.signal, onProgress: opts.onProgress, log });
     if (end.stopped) {
-      saveCheckpoint(out, state, await trainer.checkpointTensors());
+      await trainer.saveCheckpoint(out, state);
       log(`stopped at epoch ${state.epoch + 1}, step ${state.step}; the checkpoint is saved`);
       return { status: 'stopped', out, epochsDone: state.epoch, epochs, trainSeconds: state.trainSeconds };
     }
     // Resumed after the last epoch's checkpoint, no epoch ran in this session: validate here.
-    const validation = end.lastValidation ?? validator?.run(trainer.params);
+    const validation = end.lastValidation ?? (validator && trainer.withModelParams((params) => validator.run(params)));
     const boxedIds = new Set(set.images.map((i) => i.id));
     const counts = {
       trainPhotos: sampler.photoIds.filter((id) => boxedIds.has(id)).length,
@@ -247,7 +248,7 @@ async function runTraining(opts: TrainOptions, plan: Plan, base: Base, layout: H
       copiesOfValidation: copies.map(({ photo, copyOf, distance }) => ({ photo, copyOf, distance })),
     };
     const metrics = trainingMetrics(settings, set, counts, { trainSeconds: state.trainSeconds, history: state.history, validation });
-    writeModel(out, { description, shape: layout.shape, params: trainer.params }, metrics, { citation: opts.citation, baseModel: plan.baseModel });
+    trainer.withModelParams((params) => writeModel(out, { description, shape: layout.shape, params }, metrics, { citation: opts.citation, baseModel: plan.baseModel }));
     log(`wrote ${out} (validation AP50 ${fmt(validation?.ap50)}, AP ${fmt(validation?.ap)}) in ${formatDuration(state.trainSeconds)} of training`);
     const split = { train: [...new Set(trainImages.map((i) => i.fileName))], val: valImages.map((i) => i.fileName) };
     return { status: 'finished', out, epochsDone: state.epoch, epochs, validation, trainSeconds: state.trainSeconds, split };

@@ -1,12 +1,13 @@
 import { tf } from '../base/backend.js';
-import { headTensorNames, type HeadParams, type HeadShape } from '../models/fpn-head.js';
+import { headTensorNames, type HeadParams, type HeadShape, type HeadTensorName } from '../models/fpn-head.js';
 import { TAIL_TENSORS } from '../models/tail.js';
-import type { NamedTensor } from './checkpoint.js';
+import { saveCheckpoint, type CheckpointState, type NamedTensor } from './checkpoint.js';
 import type { FeatureSample } from './features.js';
 import { batchBaseOutputs, batchBodies, partGradients, type BaseOutputShape, type StepGeometry, type StepPart } from './step.js';
 import { initPresence, PRESENCE_TENSORS, type PresenceTensorName, type TrainedTensorName } from './presence.js';
 import type { Targets } from './targets.js';
 import type { TrainThreads } from './threads.js';
+import { WeightAverage } from './weight-average.js';
 
 /** A sample as an optimiser step takes it: what the base gave for the photo, and what the head should give. */
 export interface StepSample {
@@ -14,13 +15,14 @@ export interface StepSample {
   targets: Targets;
 }
 
-/** The optimiser's state as a checkpoint holds it (checkpoint.ts), by name: `head/<tensor>`, `adam/...`, `adamTail/...`. */
+/** The optimiser's state as a checkpoint holds it (checkpoint.ts), by name: `head/<tensor>`, `adam/...`, `adamTail/...`, `average/...`. */
 type Saved = ReadonlyMap<string, tf.Tensor>;
 
 /**
  * The head (and tuned tail) being trained: its tensors as variables, and two Adam optimisers, the
  * tail's at a share of the head's learning rate (it starts trained, so it moves slower). A step's
- * batch is shared among this thread and the helper threads; their gradients are added up.
+ * batch is shared among this thread and the helper threads; their gradients are added up. With a
+ * weight average (weight-average.ts), the model is the average: `modelParams` gives it.
  */
 export class HeadTrainer {
   private readonly variables = new Map<TrainedTensorName, tf.Variable>();
@@ -29,6 +31,7 @@ export class HeadTrainer {
   private readonly optimizers: { head: tf.AdamOptimizer; tail: tf.AdamOptimizer };
   private readonly featureMean: Float32Array;
   private readonly featureStd: Float32Array;
+  private average?: WeightAverage;
 
   private constructor(
     private readonly shape: HeadShape,
@@ -53,24 +56,51 @@ export class HeadTrainer {
     this.featureStd = params.featureStd.dataSync() as Float32Array;
   }
 
-  /** A trainer from fresh weights (`params`), or from a checkpoint's (`saved`: the head's tensors and both optimisers' state). */
+  /**
+   * A trainer from fresh weights (`params`), or from a checkpoint's (`saved`: the head's tensors, both
+   * optimisers' state and the weight average). `averageDecay`: keep a weight average with this decay.
+   */
   static async create(
     shape: HeadShape,
     start: { params: HeadParams; seed: number } | { saved: Saved },
     learningRates: { head: number; tailShare: number },
     geometry: StepGeometry,
     helpers: TrainThreads | undefined,
+    averageDecay?: number,
   ): Promise<HeadTrainer> {
     const withPresence = geometry.presenceWeight > 0;
+    let trainer: HeadTrainer;
     if ('params' in start) {
       const presence = withPresence ? initPresence(shape.inChannels, shape.numClasses, start.seed) : {};
-      return new HeadTrainer(shape, start.params, learningRates, geometry, helpers, presence);
+      trainer = new HeadTrainer(shape, start.params, learningRates, geometry, helpers, presence);
+    } else {
+      const params = Object.fromEntries(headTensorNames(shape).map((n) => [n, start.saved.get(`head/${n}`)!])) as HeadParams;
+      const presence = withPresence ? Object.fromEntries(PRESENCE_TENSORS.map((n) => [n, start.saved.get(`presence/${n}`)!])) : {};
+      trainer = new HeadTrainer(shape, params, learningRates, geometry, helpers, presence);
+      await trainer.restoreOptimizers(start.saved);
     }
-    const params = Object.fromEntries(headTensorNames(shape).map((n) => [n, start.saved.get(`head/${n}`)!])) as HeadParams;
-    const presence = withPresence ? Object.fromEntries(PRESENCE_TENSORS.map((n) => [n, start.saved.get(`presence/${n}`)!])) : {};
-    const trainer = new HeadTrainer(shape, params, learningRates, geometry, helpers, presence);
-    await trainer.restoreOptimizers(start.saved);
+    if (averageDecay !== undefined) {
+      const names = trainableTensors(shape, false) as HeadTensorName[];
+      const restored = 'saved' in start ? WeightAverage.restore(averageDecay, start.saved, names) : undefined;
+      trainer.average = restored ?? WeightAverage.start(averageDecay, trainer.params, names);
+    }
     return trainer;
+  }
+
+  /** Whether the model is a weight average of the trained weights (`params`). */
+  get averaging(): boolean {
+    return this.average !== undefined;
+  }
+
+  /** Runs `use` on the model's tensors: the weight average where one is kept, else the trained weights. */
+  withModelParams<T>(use: (params: HeadParams) => T): T {
+    if (!this.average) return use(this.params);
+    const averaged = this.average.averagedParams(this.params);
+    try {
+      return use(averaged);
+    } finally {
+      this.average.disposeAveraged(averaged);
+    }
   }
 
   private async restoreOptimizers(saved: Saved): Promise<void> {
@@ -113,11 +143,22 @@ export class HeadTrainer {
     this.optimizers.head.applyGradients(grads.head);
     if (grads.tail.length > 0) this.optimizers.tail.applyGradients(grads.tail);
     tf.dispose([...grads.head, ...grads.tail].map((g) => g.tensor));
+    this.average?.update(this.params);
     return results.reduce((n, r) => n + r.loss, 0);
   }
 
+  /** Writes the checkpoint: `state`, the head's tensors, the optimisers' state and the weight average. */
+  async saveCheckpoint(out: string, state: CheckpointState): Promise<void> {
+    const average = this.average?.checkpointTensors(this.params) ?? [];
+    try {
+      saveCheckpoint(out, state, [...(await this.checkpointTensors()), ...average]);
+    } finally {
+      tf.dispose(average.map((a) => a.tensor));
+    }
+  }
+
   /** The head's tensors and the optimisers' state, named as a checkpoint stores them. */
-  async checkpointTensors(): Promise<NamedTensor[]> {
+  private async checkpointTensors(): Promise<NamedTensor[]> {
     return [
       ...headTensorNames(this.shape).map((n) => ({ name: `head/${n}`, tensor: this.params[n]! })),
       ...PRESENCE_TENSORS.filter((n) => this.presence[n]).map((n) => ({ name: `presence/${n}`, tensor: this.presence[n]! })),

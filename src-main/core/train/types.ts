@@ -59,6 +59,11 @@ export interface TrainOptions {
    * the shared layers from which categories each photo holds (tags included); 0 or absent for none.
    */
   presenceLoss?: number;
+  /**
+   * Keep an exponential moving average of the weights with this decay per step (weight-average.ts):
+   * the model is the average. Absent for none.
+   */
+  emaDecay?: number;
   /** Model input; by default shaped like the photos. */
   input?: { width: number; height: number };
   seed?: number;
@@ -97,6 +102,8 @@ export interface EpochRecord {
   loss: number;
   valAp50: number | null;
   valAp: number | null;
+  /** With a weight average (`emaDecay`), the validation of the trained weights themselves. */
+  unaveraged?: { valAp50: number | null; valAp: number | null };
   seconds: number;
 }
 
