@@ -16,3 +16,12 @@ export function formatDuration(seconds: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** "812 KB", "2.4 MB", "38 MB", "12.4 GB" (binary multiples; one decimal under 10 and for GB): file and cache sizes, the same everywhere. */
+export function formatBytes(bytes: number): string {
+  const units: [number, string][] = [[2 ** 30, 'GB'], [2 ** 20, 'MB'], [2 ** 10, 'KB']];
+  for (const [unit, name] of units) {
+    if (bytes >= unit) return `${(bytes / unit).toFixed(bytes < 10 * unit || name === 'GB' ? 1 : 0)} ${name}`;
+  }
+  return plural(Math.round(bytes), 'byte');
+}

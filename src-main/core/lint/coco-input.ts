@@ -2,6 +2,7 @@
 // 1e400 (read as infinity), negative or huge numbers. Whatever is wrong is said in words, per entry
 // where the file is COCO at all, and nothing is thrown but a UsageError that names the file.
 import fs from 'node:fs';
+import { formatBytes } from '../../common/format.js';
 import { UsageError } from '../base/errors.js';
 import { STRUCTURAL_SCORE, type Box4, type LintCategory, type LintPhoto, type Problem, type ProblemKind } from './photos.js';
 
@@ -13,11 +14,6 @@ const HEAD_BYTES = 64 * 1024;
 const MAX_SIDE = 1_000_000;
 /** Boxes may reach this far over the photo's edge (rounding of tools that draw on a scaled view). */
 const EDGE_TOLERANCE = 1;
-
-function mb(bytes: number): string {
-  if (bytes < 2 ** 20) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
-}
 
 /** Checks the size and the first bytes, then parses: a file that cannot be a COCO file is refused before it fills memory. */
 export function readJsonFile(file: string, maxBytes = MAX_COCO_BYTES): unknown {
@@ -32,7 +28,7 @@ export function readJsonFile(file: string, maxBytes = MAX_COCO_BYTES): unknown {
     throw new UsageError(`${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
   }
   if (size === 0) throw new UsageError(`${file}: empty file (0 bytes), not a COCO file`);
-  if (size > maxBytes) throw new UsageError(`${file}: ${mb(size)} is more than the ${mb(maxBytes)} a COCO file is read up to; is it the right file?`);
+  if (size > maxBytes) throw new UsageError(`${file}: ${formatBytes(size)} is more than the ${formatBytes(maxBytes)} a COCO file is read up to; is it the right file?`);
   const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
   const fd = fs.openSync(file, 'r');
   try {
@@ -43,7 +39,7 @@ export function readJsonFile(file: string, maxBytes = MAX_COCO_BYTES): unknown {
   if (head.includes(0)) throw new UsageError(`${file}: binary data, not a COCO file (a COCO file is JSON text)`);
   const start = head.toString('utf8').replace(/^\uFEFF/, '');
   const first = start.search(/\S/);
-  if (first < 0) throw new UsageError(`${file}: ${size > head.length ? `the first ${mb(head.length)} are` : 'it is'} blank space, not a COCO file`);
+  if (first < 0) throw new UsageError(`${file}: ${size > head.length ? `the first ${formatBytes(head.length)} are` : 'it is'} blank space, not a COCO file`);
   if (start[first] !== '{') {
     throw new UsageError(`${file}: not a COCO file: it starts with ${JSON.stringify(start.slice(first, first + 20))}, where a COCO file starts with "{"`);
   }

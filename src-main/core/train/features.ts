@@ -6,6 +6,7 @@ import { imageToInputTensor } from '../models/input-tensor.js';
 import { decodeLetterboxed, type LetterboxedImage } from '../images/decode.js';
 import type { Letterbox } from '../images/letterbox.js';
 import type { ModelManifest } from '../models/manifest.js';
+import { formatBytes } from '../../common/format.js';
 import { RunError } from '../base/errors.js';
 import { bodyOf, keypointsOfBytes, type PoseModel } from '../models/pose.js';
 
@@ -170,7 +171,6 @@ function pruneCache(cacheDir: string): { files: number; bytes: number } {
   return removed;
 }
 
-const size = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
 
 /**
  * Makes the cache folder, prunes it, and says what the photos' features take there, beside the disk's
@@ -186,8 +186,8 @@ export function prepareCache(cacheDir: string, variants: number, shapes: readonl
   const bytes = variants * 4 * (HEADER_FLOATS + shapes.reduce((n, s) => n + s.rows * s.cols * s.channels, 0));
   const disk = fs.statfsSync(cacheDir);
   const free = disk.bavail * disk.bsize;
-  const prunedNote = pruned.files > 0 ? ` (${pruned.files} ${pruned.files === 1 ? 'file' : 'files'} unused for ${CACHE_UNUSED_DAYS} days deleted, ${size(pruned.bytes)})` : '';
-  const line = `caching the base's features of ${variants} photo variants in ${cacheDir}: ${size(bytes)} for all of them (those cached already take no more), ${size(free)} free there${prunedNote}`;
+  const prunedNote = pruned.files > 0 ? ` (${pruned.files} ${pruned.files === 1 ? 'file' : 'files'} unused for ${CACHE_UNUSED_DAYS} days deleted, ${formatBytes(pruned.bytes)})` : '';
+  const line = `caching the base's features of ${variants} photo variants in ${cacheDir}: ${formatBytes(bytes)} for all of them (those cached already take no more), ${formatBytes(free)} free there${prunedNote}`;
   return bytes > free ? `${line}; unless most are cached already they will not fit` : line;
 }
 
