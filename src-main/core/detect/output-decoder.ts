@@ -2,7 +2,7 @@ import { boxToSource, type Letterbox } from '../images/letterbox.js';
 import type { Candidate } from '../models/candidate.js';
 import { decodeNanodet, type NanodetLevel } from '../models/decode-nanodet.js';
 import { decodeYolo } from '../models/decode-yolo.js';
-import type { ModelManifest } from '../models/manifest.js';
+import { mergeIouOf, type ModelManifest } from '../models/manifest.js';
 import { classwiseNms, MERGE_SCORE_FLOOR } from './nms.js';
 
 export type BBox = [x: number, y: number, width: number, height: number];
@@ -72,7 +72,7 @@ export class OutputDecoder {
     this.singleInstance = new Set(spec.singleInstanceCategories ?? []);
     this.wanted = new Set(this.classMap.keys());
     this.names = new Map(spec.categories.map((c) => [c.id, c.name]));
-    this.mergeIou = spec.output.decoder === 'nanodet' ? spec.output.mergeIou : undefined;
+    this.mergeIou = mergeIouOf(spec);
   }
 
   /** Detections of one photo from its raw outputs; `box` is how the photo was fitted into the input. */

@@ -109,6 +109,10 @@ export const DEFAULT_MIN_SCORE = 0.35;
 export function defaultMinScoreOf(manifest: Pick<ModelManifest, 'defaultMinScore'> | undefined): number {
   return manifest?.defaultMinScore ?? DEFAULT_MIN_SCORE;
 }
+/** The IoU from which a suppressed box is averaged into its keeper (weighted NMS), where the model's output asks for it. */
+export function mergeIouOf(manifest: Pick<ModelManifest, 'output'>): number | undefined {
+  return manifest.output.decoder === 'nanodet' ? manifest.output.mergeIou : undefined;
+}
 export type ModelCategory = z.infer<typeof categorySchema>;
 
 /** "fashion-ccp@1.3.0": a model as photos, files and logs name it. */

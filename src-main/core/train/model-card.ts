@@ -1,5 +1,5 @@
 import { writeFileAtomic } from '../base/atomic-write.js';
-import type { ModelManifest } from '../models/manifest.js';
+import { mergeIouOf, type ModelManifest } from '../models/manifest.js';
 import { AP_MIN_SCORE } from '../eval/coco-eval.js';
 import type { EpochRecord, ValidationResult } from './types.js';
 import { copyName } from './validation-copies.js';
@@ -125,8 +125,8 @@ export function modelCardText({ manifest, metrics, citation, baseDescription }: 
           '',
         ]
       : []),
-    ...(manifest.output.decoder === 'nanodet' && manifest.output.mergeIou !== undefined
-      ? [`The Detector averages into each box the boxes of its category that it suppresses at IoU ${manifest.output.mergeIou} or more, weighted by score (weighted NMS; the figures here include it).`, '']
+    ...(mergeIouOf(manifest) !== undefined
+      ? [`The Detector averages into each box the boxes of its category that it suppresses at IoU ${mergeIouOf(manifest)} or more, weighted by score (weighted NMS; the figures here include it).`, '']
       : []),
     ...(v
       ? ['| category | boxes | AP50 | AP[.5:.95] |', '|---|---:|---:|---:|', ...v.perCategory.map((c) => `| ${c.name} | ${c.gtCount} | ${f3(c.ap50)} | ${f3(c.ap)} |`), '']
