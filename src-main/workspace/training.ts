@@ -9,7 +9,7 @@ import { ApiError, type ApiEvent, type ApiParsedInput, type ModelComparison, typ
 import { defaultMinScoreOf } from '../core/models/manifest.js';
 import { resolveModel, type ResolvedModel } from '../core/models/registry.js';
 import { inputSizeFor, type TrainImage } from '../core/train/dataset.js';
-import { estimateTraining, readTimings, writeTimings, type TrainingRecipe } from '../core/train/estimate.js';
+import { estimateTraining, readTimings, timingsWithPose, writeTimings, type TrainingRecipe } from '../core/train/estimate.js';
 import { poseModelProblem } from '../core/models/pose.js';
 import type { ChildReply, ChildTrainRequest } from '../core/train/train-child.js';
 import type { TrainOptions, TrainResult } from '../core/train/types.js';
@@ -112,7 +112,8 @@ export class Training {
     const init = initModel(this.options.model);
     const input = this.options.overrides?.input ?? inputFor(photos, init);
     const recipe = recipeOf(init, this.options.overrides);
-    const timeWith = (pose: boolean) => estimateTraining(Math.max(photos.length, MINIMUM_PHOTOS), input, readTimings(timingsFile(this.options.userData), { ...recipe, pose }));
+    const measured = readTimings(timingsFile(this.options.userData), recipe);
+    const timeWith = (pose: boolean) => estimateTraining(Math.max(photos.length, MINIMUM_PHOTOS), input, timingsWithPose(measured, pose));
     const time = timeWith(false);
     return {
       reviewedPhotos: photos.length,

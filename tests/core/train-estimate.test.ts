@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { estimateTraining, POSE_READ_RATIO, readTimings, writeTimings } from '../../src-main/core/train/estimate';
+import { estimateTraining, POSE_READ_RATIO, readTimings, timingsWithPose, writeTimings } from '../../src-main/core/train/estimate';
 import { tempDir } from '../helpers';
 
 describe('training estimate', () => {
@@ -20,6 +20,9 @@ describe('training estimate', () => {
     const withoutPose = readTimings(file, { ...recipe, pose: false });
     expect(withoutPose).toMatchObject({ secondsPerPhotoEpoch: 0.3, pose: false });
     expect(withoutPose.secondsPerRead).toBeCloseTo(0.2 / POSE_READ_RATIO, 9);
+    // One read of the file gives both (the window shows the time with and without the pose).
+    expect(timingsWithPose(withoutPose, true)).toMatchObject({ pose: true, measuredAt: '2026-12-01T00:00:00Z' });
+    expect(timingsWithPose(withoutPose, true).secondsPerRead).toBeCloseTo(0.2, 9);
     // Another head: what was measured does not apply.
     expect(readTimings(file, { width: 64, tailUnits: 3, pose: true }).measuredAt).toBe('');
 

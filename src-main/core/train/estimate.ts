@@ -52,10 +52,15 @@ export function readTimings(file: string, recipe: TrainingRecipe): TrainingTimin
   } catch {
     // none measured here yet
   }
+  return timingsWithPose(timings, recipe.pose);
+}
+
+/** `timings` with their reads scaled to run the pose model or not (one file read gives both of the window's figures). */
+export function timingsWithPose(timings: TrainingTimings, pose: boolean): TrainingTimings {
   const measuredWithPose = timings.pose ?? false;
-  if (measuredWithPose === recipe.pose) return timings;
-  const secondsPerRead = recipe.pose ? timings.secondsPerRead * POSE_READ_RATIO : timings.secondsPerRead / POSE_READ_RATIO;
-  return { ...timings, secondsPerRead, pose: recipe.pose };
+  if (measuredWithPose === pose) return timings;
+  const secondsPerRead = pose ? timings.secondsPerRead * POSE_READ_RATIO : timings.secondsPerRead / POSE_READ_RATIO;
+  return { ...timings, secondsPerRead, pose };
 }
 
 export function writeTimings(file: string, timings: TrainingTimings): void {
