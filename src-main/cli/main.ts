@@ -13,6 +13,7 @@ import { EXIT } from './exit-codes.js';
 import { UsageError } from '../core/base/errors.js';
 import { DEFAULT_MIN_SCORE } from '../core/models/manifest.js';
 import { AP_MIN_SCORE } from '../core/eval/coco-eval.js';
+import { FEATURES_SIZE_NOTE } from '../core/train/features.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string };
 
@@ -151,7 +152,7 @@ program
   .option('--tag-images <dir>', 'with --tags: the folder its file_name entries are relative to')
   .option('--pseudo-labels <labels.json>', "with --tags: the model's boxes on the tagged photos (a file from label) instead of running --pseudo-model")
   .option('--pseudo-model <id>', "with --tags: the model whose boxes on the tagged photos are kept for their tagged categories (default: the default model)")
-  .option('--no-cache', 'keep the base\'s features of every photo in memory (about 2.4 MB a photo variant at 384x576) instead of in the temporary folder, where they are read for each batch and kept between runs')
+  .option('--no-cache', `keep the base's features of every photo in memory (${FEATURES_SIZE_NOTE}) instead of in the temporary folder, where they are read for each batch and kept between runs`)
   .addOption(new Option('--progress <kind>', 'progress display on stderr').choices(['auto', 'lines', 'none']).default('auto'))
   .action(async (opts) => {
     process.exitCode = await runTrain(opts);

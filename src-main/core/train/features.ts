@@ -97,6 +97,9 @@ async function variantPicture(extractor: FeatureExtractor, file: string, variant
   return variant.flip ? mirrorLetterboxed(image) : image;
 }
 
+/** What one photo variant's pyramid takes, in memory or in the cache (the feature pyramid of coco-nanodet at fashion-ccp's input). */
+export const FEATURES_SIZE_NOTE = 'about 2.4 MB a photo variant at 384x576';
+
 /**
  * The feature cache cannot be written (a full disk, a folder that cannot be made): every photo would
  * fail alike, so the training stops rather than going on without them.
@@ -106,7 +109,7 @@ export class CacheWriteFailure extends RunError {
     readonly dir: string,
     readonly why: string,
   ) {
-    super((n) => `the base's features cannot be cached in ${dir}: ${why}. Free space there, or keep them in memory instead with ${n('cacheDir')} (about 2.4 MB a photo variant at 384x576)`);
+    super((n) => `the base's features cannot be cached in ${dir}: ${why}. Free space there, or keep them in memory instead with ${n('cacheDir')} (${FEATURES_SIZE_NOTE})`);
   }
 }
 

@@ -75,7 +75,7 @@ export interface TrainOptions {
   citation?: string;
   /**
    * Where the pyramid of each photo is cached: between runs, and during one, read from there for each
-   * batch; `false` keeps all of them in memory instead (about 2.4 MB a photo variant at 384x576).
+   * batch; `false` keeps all of them in memory instead (features.ts's FEATURES_SIZE_NOTE).
    */
   cacheDir?: string | false;
   signal?: AbortSignal;
