@@ -216,7 +216,8 @@ export class Training {
       input: inputFor(photos, init),
       ...(init ? { init: init.dir } : { width: 96, tailUnits: 3 }),
       ...(request.pose === undefined ? {} : { pose: request.pose }),
-      ...(tagged && current ? { tags: path.join(dir, 'tags.json'), tagImages: dir, pseudoModel: current.dir } : {}),
+      // With tags, the photo-level loss is what lets them train the shared layers (CCP: mAP50 0.560 to 0.584).
+      ...(tagged && current ? { tags: path.join(dir, 'tags.json'), tagImages: dir, pseudoModel: current.dir, presenceLoss: 1 } : {}),
       ...this.options.overrides,
     };
   }

@@ -132,6 +132,8 @@ describe('training from the window', () => {
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'tags.json'), 'utf8'));
     expect(written.images.map((i: { file_name: string }) => i.file_name)).toEqual([path.join(fs.realpathSync(photos), 'scene-23.jpg'), path.join(fs.realpathSync(photos), 'scene-24.jpg')]);
     expect(written.image_labels).toEqual([{ image_id: 1, category_id: 1 }, { image_id: 2, category_id: 3 }]);
+    const { options } = JSON.parse(fs.readFileSync(path.join(dir, 'training-input.json'), 'utf8'));
+    expect(options).toMatchObject({ tags: path.join(dir, 'tags.json'), presenceLoss: 1 });
     const log = fs.readFileSync(path.join(dir, 'log.txt'), 'utf8');
     expect(log).toMatch(/more\.json: 2 photos with their boxes/);
     expect(log).toMatch(/tags\.json: 2 tagged photos open here/);
@@ -188,6 +190,7 @@ describe('training from the window', () => {
     const dir = path.join(userData, 'training', 'with-pose');
     const checkpoint = JSON.parse(fs.readFileSync(path.join(dir, 'model', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.settings.pose).toBe('pose-movenet-lightning@3.0.4');
+    expect(checkpoint.settings.presenceLoss).toBeUndefined(); // no tags: no photo-level loss
     expect(checkpoint.tensors.map((t: { name: string }) => t.name)).toContain('head/pose');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')).pose).toBe(true);
     // Resumed by a request that does not say (the window after a restart): still with the pose, from the checkpoint.
