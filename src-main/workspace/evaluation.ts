@@ -75,8 +75,7 @@ export class ModelEvaluation {
     const pool = await DetectorPool.start(this.options.model.resolved!, { workers, minScore: AP_MIN_SCORE });
     let last = 0;
     try {
-      const { detections, failed } = await detectPhotos(photos, async (file) => (await pool.detect(file)).detections, {
-        inFlight: 2 * workers,
+      const { detections, failed } = await detectPhotos(pool, photos, {
         onProgress: (done, total) => {
           if (done < total && performance.now() - last < PROGRESS_INTERVAL_MS) return;
           last = performance.now();

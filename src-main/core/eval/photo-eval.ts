@@ -1,4 +1,6 @@
 import type { Detection } from '../detect/output-decoder.js';
+import { labelFiles } from '../label/label-folder.js';
+import type { LabelPool } from '../label/label-queue.js';
 import { countsAtScore, type ScoreCounts } from './at-score.js';
 import { evaluateBoxes, type CocoEvalResult, type DetBox, type GtBox } from './coco-eval.js';
 
@@ -24,31 +26,27 @@ export type PhotoEvaluation = Omit<CocoEvalResult, 'matching' | 'apSharedCategor
 };
 
 /**
- * Runs `detect` on each photo, one after the other (the pool behind it runs them in parallel where
- * it can: a few are sent at once). Stops early when `signal` aborts; photos that fail are left out
- * (returned in `failed`, with the reason).
+ * Runs the pool on each photo through the one labelling queue (labelFiles: a few photos per worker at
+ * a time). Stops early when `signal` aborts; photos that fail are left out (returned in `failed`, with
+ * the reason).
  */
 export async function detectPhotos(
+  pool: LabelPool,
   photos: readonly EvalPhoto[],
-  detect: (file: string) => Promise<readonly Detection[]>,
-  hooks: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; inFlight?: number } = {},
+  hooks: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ detections: Map<number, readonly Detection[]>; failed: { file: string; reason: string }[] }> {
+  const idsByFile = new Map<string, number[]>();
+  for (const photo of photos) idsByFile.set(photo.file, [...(idsByFile.get(photo.file) ?? []), photo.id]);
   const detections = new Map<number, readonly Detection[]>();
   const failed: { file: string; reason: string }[] = [];
-  let next = 0;
-  let done = 0;
-  const runner = async () => {
-    while (next < photos.length && !hooks.signal?.aborted) {
-      const photo = photos[next++];
-      try {
-        detections.set(photo.id, await detect(photo.file));
-      } catch (err) {
-        failed.push({ file: photo.file, reason: (err as Error).message });
-      }
-      hooks.onProgress?.(++done, photos.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, hooks.inFlight ?? 1) }, runner));
+  await labelFiles(pool, [...idsByFile.keys()], {
+    signal: hooks.signal,
+    onResult: (file, result) => {
+      for (const id of idsByFile.get(file)!) detections.set(id, result.detections);
+    },
+    onFailure: (file, reason) => failed.push({ file, reason }),
+    onProgress: (batch) => hooks.onProgress?.(batch.done + batch.failed, batch.total),
+  });
   return { detections, failed };
 }
 

@@ -16,7 +16,9 @@ export interface ModelComparison {
 async function evaluateModel(model: ResolvedModel, photos: readonly EvalPhoto[], categories: TrainSet['categories'], hooks: { signal?: AbortSignal; onPhoto: () => void }): Promise<PhotoEvaluation> {
   const detector = await Detector.load(model);
   try {
-    const { detections } = await detectPhotos(photos, async (file) => (await detector.detectFile(file, AP_MIN_SCORE)).detections, { signal: hooks.signal, onProgress: hooks.onPhoto });
+    // One Detector: the queue reads the next photo while it runs on this one.
+    const pool = { workerCount: 1, detect: (file: string) => detector.detectFile(file, AP_MIN_SCORE) };
+    const { detections } = await detectPhotos(pool, photos, { signal: hooks.signal, onProgress: hooks.onPhoto });
     return evaluatePhotos(photos, categories, detections, AP_MIN_SCORE);
   } finally {
     detector.dispose();
