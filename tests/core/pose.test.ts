@@ -138,9 +138,12 @@ describe('the wearer\'s body as an input of the head (pose)', () => {
     expect(manifest.pose).toEqual({ model: POSE_MODEL_DIR, weights: [expect.objectContaining({ file: 'movenet-lightning.json' }), { file: 'movenet-lightning.bin', sha256: 'bf97bc10d9c8a11200b0190ed64ce039b6252f1aff7cb552aca99b3d191c2f34' }] });
     manifest.pose.weights[1].sha256 = '0'.repeat(64);
     fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+    const tensorsBefore = tf.memory().numTensors;
     await expect(Detector.load(resolveModel(two))).rejects.toThrow(/was trained with pose-movenet-lightning's movenet-lightning\.bin with sha256 000000000000\.\.\., but the installed one differs/);
     delete manifest.pose;
     fs.writeFileSync(manifestFile, JSON.stringify(manifest));
     await expect(Detector.load(resolveModel(two))).rejects.toThrow(/takes the wearer's body, but its manifest does not say which pose model/);
+    // A refused model leaves nothing loaded behind (the base, the head and the pose model disposed).
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 });

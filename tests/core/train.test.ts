@@ -424,7 +424,13 @@ describe('train', () => {
     const manifestFile = path.join(mismatched, 'manifest.json');
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
     fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, base: { ...manifest.base, outputs: NANODET_FPN.outputs } }));
+    const tensorsBefore = tf.memory().numTensors;
     await expect(Detector.load(resolveModel(mismatched))).rejects.toThrow(/its head takes 4 outputs of the base \(it carries 2 units of the backbone\), but the manifest names 3/);
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // the head's weights loaded for the check are disposed
+    // A manifest with a category fewer than the head: refused, and nothing left loaded.
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, labels: manifest.labels.slice(1) }));
+    await expect(Detector.load(resolveModel(mismatched))).rejects.toThrow(/the head's \d+ classes and \d+ bins do not match the manifest/);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
 
     // Two threads, stopped in the first epoch and resumed (both optimisers' state in the checkpoint).
     const resumed = path.join(dir, 'tail-resumed');

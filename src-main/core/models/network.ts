@@ -39,41 +39,40 @@ async function loadFpnHeadNetwork(model: ResolvedModel): Promise<Network> {
   const baseModel = resolveModel(base.model);
   const differs = firstDifferingWeight(base.weights, baseModel.manifest.weights);
   if (differs) throw new Error(`model ${manifest.id} was trained on ${base.model}'s ${differs.file} with sha256 ${differs.sha256.slice(0, 12)}..., but the installed one differs`);
-  const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, manifest.input.width, manifest.input.height, base.int32Overrides);
   const { spec, params } = loadHead(model.dir, manifest.modelFile);
-  if (spec.numClasses !== manifest.labels.length || spec.bins !== (manifest.output as { bins?: number }).bins) {
-    throw new Error(`model ${manifest.id}: the head's ${spec.numClasses} classes and ${spec.bins} bins do not match the manifest`);
+  // What is loaded so far, disposed together when a later check fails (and by the network's dispose).
+  const held: { dispose(): void }[] = [{ dispose: () => tf.dispose(Object.values(params)) }];
+  const disposeAll = () => held.forEach((h) => h.dispose());
+  try {
+    if (spec.numClasses !== manifest.labels.length || spec.bins !== (manifest.output as { bins?: number }).bins) {
+      throw new Error(`model ${manifest.id}: the head's ${spec.numClasses} classes and ${spec.bins} bins do not match the manifest`);
+    }
+    const takes = spec.tailUnits > 0 ? tailBaseOutputs(spec.tailUnits) : NANODET_FPN.outputs;
+    if (base.outputs.length !== takes.length) {
+      throw new Error(`model ${manifest.id}: its head takes ${takes.length} outputs of the base (${spec.tailUnits > 0 ? `it carries ${spec.tailUnits} units of the backbone` : 'its pyramid'}), but the manifest names ${base.outputs.length}`);
+    }
+    const graph = await loadBaseGraph(baseModel.dir, baseModel.manifest.modelFile, manifest.input.width, manifest.input.height, base.int32Overrides);
+    held.push(graph);
+    const pose = spec.pose ? await loadPoseModel() : undefined;
+    if (pose) held.push(pose.graph);
+    const mismatch = pose && poseMismatch(manifest.pose, pose, manifest.id);
+    if (mismatch) throw new Error(mismatch);
+    return {
+      run(input) {
+        const body = pose && bodyOfInput(pose, input, manifest.input);
+        const features = graph.execute(input, base.outputs) as tf.Tensor[];
+        try {
+          return headInference(features, params, spec.numClasses, body);
+        } finally {
+          tf.dispose(features);
+        }
+      },
+      dispose: disposeAll,
+    };
+  } catch (err) {
+    disposeAll();
+    throw err;
   }
-  const takes = spec.tailUnits > 0 ? tailBaseOutputs(spec.tailUnits) : NANODET_FPN.outputs;
-  if (base.outputs.length !== takes.length) {
-    graph.dispose();
-    tf.dispose(Object.values(params));
-    throw new Error(`model ${manifest.id}: its head takes ${takes.length} outputs of the base (${spec.tailUnits > 0 ? `it carries ${spec.tailUnits} units of the backbone` : 'its pyramid'}), but the manifest names ${base.outputs.length}`);
-  }
-  const pose = spec.pose ? await loadPoseModel() : undefined;
-  const mismatch = pose && poseMismatch(manifest.pose, pose, manifest.id);
-  if (mismatch) {
-    graph.dispose();
-    pose.graph.dispose();
-    tf.dispose(Object.values(params));
-    throw new Error(mismatch);
-  }
-  return {
-    run(input) {
-      const body = pose && bodyOfInput(pose, input, manifest.input);
-      const features = graph.execute(input, base.outputs) as tf.Tensor[];
-      try {
-        return headInference(features, params, spec.numClasses, body);
-      } finally {
-        tf.dispose(features);
-      }
-    },
-    dispose() {
-      graph.dispose();
-      pose?.graph.dispose();
-      tf.dispose(Object.values(params));
-    },
-  };
 }
 
 /** The wearer's body (pose.ts) on the picture an input tensor was made from. */
