@@ -8,7 +8,9 @@ import { chiSquareQuantile, surprise } from '../../src-main/core/lint/gaussian';
 import { lintPhotos } from '../../src-main/core/lint/lint';
 import { STRUCTURAL_SCORE, type LintPhoto } from '../../src-main/core/lint/photos';
 import { singleInstanceCategoryIds } from '../../src-main/core/lint/rules';
-import { tempDir } from '../helpers';
+import { modelDisagreements } from '../../src-main/core/lint/model-check';
+import { resolveModel } from '../../src-main/core/models/registry';
+import { sceneDataset, tempDir } from '../helpers';
 
 const categories = [
   { id: 1, name: 'top' },
@@ -235,4 +237,36 @@ describe('--shard auto', () => {
     expect(() => resolveShard('auto', { SLURM_ARRAY_TASK_ID: '1', JOB_COMPLETION_INDEX: '1' })).toThrow(/both/);
     expect(() => resolveShard('three', {})).toThrow(/K\/N/);
   });
+});
+
+describe('the check with a model', () => {
+  it('stops within a photo or two of a stop and returns what it found so far; a photo listed twice is judged for both entries', async () => {
+    process.env.FASHION_DETECT_BACKEND ??= 'wasm';
+    const dir = tempDir('fd-lint-stop-');
+    const structure = checkCocoStructure(readJsonFile(await sceneDataset(dir, 10)), 'scenes.json');
+    const model = resolveModel('fashion-ccp');
+    const stop = new AbortController();
+    const progress: number[] = [];
+    const result = await modelDisagreements(structure.photos, structure.categories, {
+      imagesDir: dir,
+      model,
+      workers: 1,
+      signal: stop.signal,
+      onProgress: (done) => {
+        progress.push(done);
+        stop.abort();
+      },
+    });
+    // One worker has two photos in flight: the stop lets at most those finish.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length).toBeLessThanOrEqual(3);
+    expect(result.unreadable).toEqual([]);
+
+    // The same photo twice in the file: both entries are judged (from one detection of the file).
+    const twice = [structure.photos[0], { ...structure.photos[0], id: 99 }];
+    let totalSeen = 0;
+    const both = await modelDisagreements(twice, structure.categories, { imagesDir: dir, model, workers: 1, onStart: (total) => (totalSeen = total) });
+    expect(totalSeen).toBe(2);
+    expect(both.problems.filter((p) => p.photoId === 99).map((p) => p.boxId)).toEqual(both.problems.filter((p) => p.photoId === structure.photos[0].id).map((p) => p.boxId));
+  }, 120_000);
 });

@@ -2,8 +2,10 @@
 // very low for their category. Only with the photos at hand (lint --images), since it costs a
 // detection per photo.
 import path from 'node:path';
-import { FileProblem } from '../base/errors.js';
 import { DetectorPool } from '../detect/detector-pool.js';
+import type { ImageDetections } from '../detect/detector.js';
+import { boxIou, type Box } from '../eval/coco-eval.js';
+import { labelFiles } from '../label/label-folder.js';
 import type { ResolvedModel } from '../models/registry.js';
 import type { LintCategory, LintPhoto, Problem } from './photos.js';
 import { withArticle } from './words.js';
@@ -14,13 +16,6 @@ const LOOK_FROM_SCORE = 0.02;
 const MATCH_IOU = 0.3;
 /** Below this best score the model disagrees. */
 export const LOW_MODEL_SCORE = 0.05;
-
-function iou(a: readonly number[], b: readonly number[]): number {
-  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  return (w * h) / (a[2] * a[3] + b[2] * b[3] - w * h);
-}
 
 export interface ModelCheckOptions {
   imagesDir: string;
@@ -40,7 +35,36 @@ export interface ModelCheckResult {
   unknownCategories: string[];
 }
 
-/** Boxes of categories the model knows (by name) that it scores below LOW_MODEL_SCORE where they are. */
+/** The boxes of one photo the model scores below LOW_MODEL_SCORE where they are (`modelIdOf`: file category id to model category id). */
+function disagreementsOn(photo: LintPhoto, result: ImageDetections, modelIdOf: ReadonlyMap<number, number>, nameOf: ReadonlyMap<number, string>, modelId: string): Problem[] {
+  // The file may be another size than the COCO file says (a resized copy): compare in its pixels.
+  const sx = result.width / photo.width;
+  const sy = result.height / photo.height;
+  const problems: Problem[] = [];
+  for (const box of photo.boxes) {
+    const category = modelIdOf.get(box.categoryId);
+    if (category === undefined) continue;
+    const scaled: Box = [box.bbox[0] * sx, box.bbox[1] * sy, box.bbox[2] * sx, box.bbox[3] * sy];
+    const best = Math.max(0, ...result.detections.filter((d) => d.categoryId === category && boxIou(d.bbox, scaled, false) >= MATCH_IOU).map((d) => d.score));
+    if (best >= LOW_MODEL_SCORE) continue;
+    const name = nameOf.get(box.categoryId) ?? `category ${box.categoryId}`;
+    problems.push({
+      boxId: box.id,
+      photoId: photo.id ?? null,
+      photo: photo.name,
+      kind: 'model-disagrees',
+      message: `the model ${modelId} scores ${withArticle(name)} here at ${best.toFixed(2)} at most`,
+      score: -Math.log10(Math.max(best, 0.001)),
+    });
+  }
+  return problems;
+}
+
+/**
+ * Boxes of categories the model knows (by name) that it scores below LOW_MODEL_SCORE where they are.
+ * The photos go through the one labelling queue, a few per worker at a time, so a stop (`signal`)
+ * takes effect within a photo or two and what was found so far is returned.
+ */
 export async function modelDisagreements(photos: readonly LintPhoto[], categories: readonly LintCategory[], options: ModelCheckOptions): Promise<ModelCheckResult> {
   const modelIdByName = new Map(options.model.manifest.categories.map((c) => [c.name.toLowerCase(), c.id]));
   const modelIdOf = new Map<number, number>();
@@ -56,40 +80,26 @@ export async function modelDisagreements(photos: readonly LintPhoto[], categorie
   const unreadable: ModelCheckResult['unreadable'] = [];
   options.onStart?.(todo.length);
   if (todo.length === 0) return { problems, unreadable, unknownCategories };
+  // Entries of one file (a COCO file may list a photo twice) share its detection.
+  const photosOfFile = new Map<string, LintPhoto[]>();
+  for (const photo of todo) {
+    const file = path.resolve(options.imagesDir, photo.name);
+    photosOfFile.set(file, [...(photosOfFile.get(file) ?? []), photo]);
+  }
   const pool = await DetectorPool.start(options.model, { workers: options.workers, minScore: LOOK_FROM_SCORE });
   let done = 0;
+  const finished = (file: string, each: (photo: LintPhoto) => void) => {
+    for (const photo of photosOfFile.get(file)!) {
+      each(photo);
+      options.onProgress?.(++done, todo.length);
+    }
+  };
   try {
-    await Promise.all(
-      todo.map(async (photo) => {
-        if (options.signal?.aborted) return;
-        try {
-          const result = await pool.detect(path.resolve(options.imagesDir, photo.name));
-          // The file may be another size than the COCO file says (a resized copy): compare in its pixels.
-          const sx = result.width / photo.width;
-          const sy = result.height / photo.height;
-          for (const box of photo.boxes) {
-            const modelId = modelIdOf.get(box.categoryId);
-            if (modelId === undefined) continue;
-            const scaled = [box.bbox[0] * sx, box.bbox[1] * sy, box.bbox[2] * sx, box.bbox[3] * sy];
-            const best = Math.max(0, ...result.detections.filter((d) => d.categoryId === modelId && iou(d.bbox, scaled) >= MATCH_IOU).map((d) => d.score));
-            if (best >= LOW_MODEL_SCORE) continue;
-            const name = nameOf.get(box.categoryId) ?? `category ${box.categoryId}`;
-            problems.push({
-              boxId: box.id,
-              photoId: photo.id ?? null,
-              photo: photo.name,
-              kind: 'model-disagrees',
-              message: `the model ${options.model.manifest.id} scores ${withArticle(name)} here at ${best.toFixed(2)} at most`,
-              score: -Math.log10(Math.max(best, 0.001)),
-            });
-          }
-        } catch (err) {
-          unreadable.push({ name: photo.name, reason: err instanceof FileProblem ? err.reason : (err as Error).message });
-        } finally {
-          options.onProgress?.(++done, todo.length);
-        }
-      }),
-    );
+    await labelFiles(pool, [...photosOfFile.keys()], {
+      signal: options.signal,
+      onResult: (file, result) => finished(file, (photo) => problems.push(...disagreementsOn(photo, result, modelIdOf, nameOf, options.model.manifest.id))),
+      onFailure: (file, reason) => finished(file, (photo) => unreadable.push({ name: photo.name, reason })),
+    });
   } finally {
     await pool.close();
   }

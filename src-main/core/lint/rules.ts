@@ -2,6 +2,7 @@
 // a box of a few pixels, two boxes of one category over each other.
 import { boxesOf, oneOf, withArticle } from './words.js';
 import type { LintBox, LintCategory, LintPhoto, Problem } from './photos.js';
+import { boxIou } from '../eval/coco-eval.js';
 
 /** Photos of a category it takes before "once per photo" counts as the data's convention (as train finds it). */
 const SINGLE_INSTANCE_MIN_PHOTOS = 10;
@@ -42,14 +43,6 @@ export function singleInstanceCategoryIds(photos: readonly LintPhoto[]): number[
     .sort((a, b) => a - b);
 }
 
-function iou(a: LintBox['bbox'], b: LintBox['bbox']): number {
-  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
-}
-
 export interface RuleContext {
   categories: ReadonlyMap<number, LintCategory>;
   singleInstance: ReadonlySet<number>;
@@ -80,7 +73,7 @@ export function ruleProblems(photo: LintPhoto, context: RuleContext): Problem[] 
     const stacked = new Set<LintBox>();
     for (let i = 0; i < boxes.length; i++) {
       for (let j = i + 1; j < boxes.length; j++) {
-        const overlap = iou(boxes[i].bbox, boxes[j].bbox);
+        const overlap = boxIou(boxes[i].bbox, boxes[j].bbox, false);
         if (overlap < STACKED_IOU) continue;
         const later = boxes[i].id > boxes[j].id ? boxes[i] : boxes[j];
         stacked.add(later);
