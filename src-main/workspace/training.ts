@@ -74,9 +74,6 @@ function initModel(model: WorkspaceModel): ResolvedModel | undefined {
   return resolved?.manifest.format === 'fpn-head' && resolved.manifest.base?.model === BASE_MODEL ? resolved : undefined;
 }
 
-/** The decay of the weight average a training here writes its model from (`train --ema`), as fashion-ccp's recipe. */
-const WINDOW_EMA_DECAY = 0.995;
-
 /** The head's width, tail units and pose a training here gets: the init model's, else fashion-ccp's recipe without pose (as overridden). */
 function recipeOf(init: ResolvedModel | undefined, overrides: Partial<TrainOptions> | undefined): TrainingRecipe {
   const spec = init ? (JSON.parse(fs.readFileSync(path.join(init.dir, init.manifest.modelFile), 'utf8')) as { width?: number; tailUnits?: number; pose?: boolean }) : {};
@@ -219,8 +216,6 @@ export class Training {
       input: inputFor(photos, init),
       ...(init ? { init: init.dir } : { width: 96, tailUnits: 3 }),
       ...(request.pose === undefined ? {} : { pose: request.pose }),
-      // The model is the weights averaged over the steps: on the CCP split the average led the weights on AP at every epoch.
-      emaDecay: WINDOW_EMA_DECAY,
       // With tags, the photo-level loss is what lets them train the shared layers (CCP: mAP50 0.560 to 0.584).
       ...(tagged && current ? { tags: path.join(dir, 'tags.json'), tagImages: dir, pseudoModel: current.dir, presenceLoss: 1 } : {}),
       ...this.options.overrides,
