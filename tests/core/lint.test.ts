@@ -262,7 +262,7 @@ describe('the check with a model', () => {
     expect(progress.length).toBeLessThanOrEqual(3);
     expect(result.unreadable).toEqual([]);
 
-    // The same photo twice in the file: both entries are judged (from one detection of the file).
+    // The same photo twice in the file: both entries are judged.
     const twice = [structure.photos[0], { ...structure.photos[0], id: 99 }];
     let totalSeen = 0;
     const both = await modelDisagreements(twice, structure.categories, { imagesDir: dir, model, workers: 1, onStart: (total) => (totalSeen = total) });

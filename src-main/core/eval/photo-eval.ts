@@ -1,5 +1,5 @@
 import type { Detection } from '../detect/output-decoder.js';
-import { labelFiles } from '../label/label-folder.js';
+import { labelItems } from '../label/label-folder.js';
 import type { LabelPool } from '../label/label-queue.js';
 import { countsAtScore, type ScoreCounts } from './at-score.js';
 import { evaluateBoxes, type CocoEvalResult, type DetBox, type GtBox } from './coco-eval.js';
@@ -26,7 +26,7 @@ export type PhotoEvaluation = Omit<CocoEvalResult, 'matching' | 'apSharedCategor
 };
 
 /**
- * Runs the pool on each photo through the one labelling queue (labelFiles: a few photos per worker at
+ * Runs the pool on each photo through the one labelling queue (labelItems: a few photos per worker at
  * a time). Stops early when `signal` aborts; photos that fail are left out (returned in `failed`, with
  * the reason).
  */
@@ -35,16 +35,12 @@ export async function detectPhotos(
   photos: readonly EvalPhoto[],
   hooks: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ detections: Map<number, readonly Detection[]>; failed: { file: string; reason: string }[] }> {
-  const idsByFile = new Map<string, number[]>();
-  for (const photo of photos) idsByFile.set(photo.file, [...(idsByFile.get(photo.file) ?? []), photo.id]);
   const detections = new Map<number, readonly Detection[]>();
   const failed: { file: string; reason: string }[] = [];
-  await labelFiles(pool, [...idsByFile.keys()], {
+  await labelItems(pool, photos, (photo) => photo.file, {
     signal: hooks.signal,
-    onResult: (file, result) => {
-      for (const id of idsByFile.get(file)!) detections.set(id, result.detections);
-    },
-    onFailure: (file, reason) => failed.push({ file, reason }),
+    onResult: (photo, result) => detections.set(photo.id, result.detections),
+    onFailure: (photo, reason) => failed.push({ file: photo.file, reason }),
     onProgress: (batch) => hooks.onProgress?.(batch.done + batch.failed, batch.total),
   });
   return { detections, failed };

@@ -103,18 +103,19 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
 }
 
 /**
- * Labels `files` on a started pool through the one labelling queue, a few photos per worker at a time
- * (so a stop takes effect within a photo or two per worker); resolves with the batch when all are done
- * or the signal stopped the rest. The caller owns the pool.
+ * Labels `items` (each read from `fileOf(item)`) on a started pool through the one labelling queue, a
+ * few photos per worker at a time (so a stop takes effect within a photo or two per worker); resolves
+ * with the batch when all are done or the signal stopped the rest. The caller owns the pool.
  */
-export async function labelFiles(
+export async function labelItems<T>(
   pool: LabelPool,
-  files: readonly string[],
-  on: { signal?: AbortSignal; onResult(file: string, result: ImageDetections): void; onFailure(file: string, reason: string): void; onProgress?(batch: LabelBatch): void },
+  items: readonly T[],
+  fileOf: (item: T) => string,
+  on: { signal?: AbortSignal; onResult(item: T, result: ImageDetections): void; onFailure(item: T, reason: string): void; onProgress?(batch: LabelBatch): void },
 ): Promise<LabelBatch> {
-  const queue = new LabelQueue<string>({
+  const queue = new LabelQueue<T>({
     pool: async () => pool,
-    fileOf: (file) => file,
+    fileOf,
     onResult: on.onResult,
     onFailure: on.onFailure,
     onProgress: (batch, milestone) => {
@@ -124,10 +125,15 @@ export async function labelFiles(
   const stop = () => queue.cancel();
   on.signal?.addEventListener('abort', stop);
   try {
-    if (!on.signal?.aborted) queue.enqueue(files, false);
+    if (!on.signal?.aborted) queue.enqueue(items, false);
     await queue.idle();
   } finally {
     on.signal?.removeEventListener('abort', stop);
   }
   return queue.batch;
+}
+
+/** labelItems for a list of files. */
+export function labelFiles(pool: LabelPool, files: readonly string[], on: Parameters<typeof labelItems<string>>[3]): Promise<LabelBatch> {
+  return labelItems(pool, files, (file) => file, on);
 }

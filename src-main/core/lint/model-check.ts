@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DetectorPool } from '../detect/detector-pool.js';
 import type { ImageDetections } from '../detect/detector.js';
 import { boxIou, type Box } from '../eval/coco-eval.js';
-import { labelFiles } from '../label/label-folder.js';
+import { labelItems } from '../label/label-folder.js';
 import type { ResolvedModel } from '../models/registry.js';
 import type { LintCategory, LintPhoto, Problem } from './photos.js';
 import { withArticle } from './words.js';
@@ -80,25 +80,13 @@ export async function modelDisagreements(photos: readonly LintPhoto[], categorie
   const unreadable: ModelCheckResult['unreadable'] = [];
   options.onStart?.(todo.length);
   if (todo.length === 0) return { problems, unreadable, unknownCategories };
-  // Entries of one file (a COCO file may list a photo twice) share its detection.
-  const photosOfFile = new Map<string, LintPhoto[]>();
-  for (const photo of todo) {
-    const file = path.resolve(options.imagesDir, photo.name);
-    photosOfFile.set(file, [...(photosOfFile.get(file) ?? []), photo]);
-  }
   const pool = await DetectorPool.start(options.model, { workers: options.workers, minScore: LOOK_FROM_SCORE });
-  let done = 0;
-  const finished = (file: string, each: (photo: LintPhoto) => void) => {
-    for (const photo of photosOfFile.get(file)!) {
-      each(photo);
-      options.onProgress?.(++done, todo.length);
-    }
-  };
   try {
-    await labelFiles(pool, [...photosOfFile.keys()], {
+    await labelItems(pool, todo, (photo) => path.resolve(options.imagesDir, photo.name), {
       signal: options.signal,
-      onResult: (file, result) => finished(file, (photo) => problems.push(...disagreementsOn(photo, result, modelIdOf, nameOf, options.model.manifest.id))),
-      onFailure: (file, reason) => finished(file, (photo) => unreadable.push({ name: photo.name, reason })),
+      onResult: (photo, result) => problems.push(...disagreementsOn(photo, result, modelIdOf, nameOf, options.model.manifest.id)),
+      onFailure: (photo, reason) => unreadable.push({ name: photo.name, reason }),
+      onProgress: (batch) => options.onProgress?.(batch.done + batch.failed, batch.total),
     });
   } finally {
     await pool.close();
